@@ -171,7 +171,10 @@ export function contentSummary(c: MessageContent): string {
     case 'media':
       return c.media.caption ? `[${c.kind}] ${c.media.caption}` : `[${c.kind}]`;
     case 'location':
-      return `[location] ${c.name ?? ''} ${c.address ?? ''} (${c.latitude}, ${c.longitude})`.replace(/\s+/g, ' ');
+      return `[location] ${c.name ?? ''} ${c.address ?? ''} (${c.latitude}, ${c.longitude})`.replace(
+        /\s+/g,
+        ' ',
+      );
     case 'contacts':
       return `[contacts ×${c.contacts.length}]`;
     case 'reaction':

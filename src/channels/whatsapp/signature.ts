@@ -13,9 +13,8 @@ export function signBody(body: string | Buffer, appSecret: string): string {
   return 'sha256=' + createHmac('sha256', appSecret).update(body).digest('hex');
 }
 
-export type SignatureCheck =
-  | { ok: true }
-  | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' };
+/** Outcome of `verifySignature`; the reason lets the webhook route log why a POST was refused. */
+export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' };
 
 const HEADER_RE = /^sha256=([0-9a-fA-F]{64})$/;
 

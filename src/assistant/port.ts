@@ -1,0 +1,31 @@
+import type { ChannelName } from '../core/channel.ts';
+import type { MessageContent } from '../core/content.ts';
+
+/** What the assistant knows when asked to answer one inbound message. */
+export interface AssistantRequest {
+  personId: string;
+  conversationId: string;
+  channel: ChannelName;
+  displayName?: string;
+  /** The message to answer. */
+  content: MessageContent;
+}
+
+/** One reply the assistant wants sent, with the knowledge-base entries it drew on. */
+export interface AssistantReply {
+  content: MessageContent;
+  /** Knowledge-base entry ids the answer came from (stored with the reply). */
+  sources?: string[];
+  /** How sure the assistant is, 0..1. */
+  confidence?: number;
+  /** Why the assistant answered this way (`answer`, `choice`, `out_of_scope`, `unsupported`, …). */
+  intent?: string;
+}
+
+/**
+ * The assistant port: the pipeline asks it for replies and never knows whether a knowledge-base
+ * matcher, an LLM or a human is behind it. An empty array means "nothing to say" (e.g. a reaction).
+ */
+export interface Assistant {
+  reply(req: AssistantRequest): Promise<AssistantReply[]>;
+}

@@ -1,0 +1,214 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration: an optional JSON file plus environment variables (which win), validated at start.
+ * Keys are the environment names of PRODUCT.md, in the file as in the environment, so one name means
+ * one thing everywhere. A bad value stops start-up with a message naming the key and what is expected.
+ */
+
+const port = z.coerce
+  .number({ error: 'expected a TCP port number' })
+  .int('expected an integer')
+  .min(0, 'expected a port between 0 and 65535')
+  .max(65535, 'expected a port between 0 and 65535');
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `expected ${what}` })
+    .int(`expected ${what}`)
+    .positive(`expected ${what}`);
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`,
+  );
+
+const nonEmpty = z.string().min(1, 'expected a non-empty string');
+
+export const ConfigSchema = z.object({
+  PORT: port.default(8080),
+  HOST: nonEmpty.default('0.0.0.0'),
+  /** Public base URL the gateway is reached at (used in printed links); defaults to http://localhost:PORT. */
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:<path> or postgres://…')
+    .default('sqlite:./data/passerelle.db'),
+  /** `sqlite` durability: `normal` survives process crashes, `full` also power loss (slower). */
+  SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
+  QUEUE_URL: z
+    .string()
+    .regex(/^(local|nats:\/\/.+)$/, 'expected "local" or nats://host:port')
+    .default('local'),
+  PASSERELLE_ADMIN_TOKEN: z.string().min(16, 'expected a token of at least 16 characters').optional(),
+  PASSERELLE_KB: nonEmpty.default('./kb/sample.json'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  WHATSAPP_VERIFY_TOKEN: nonEmpty.optional(),
+  WHATSAPP_APP_SECRET: nonEmpty.optional(),
+  WHATSAPP_ACCESS_TOKEN: nonEmpty.optional(),
+  WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d+$/, 'expected the numeric phone number id').optional(),
+  WHATSAPP_GRAPH_URL: url(['http:', 'https:']).default('https://graph.facebook.com'),
+  WHATSAPP_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'expected a Graph API version like v25.0')
+    .default('v25.0'),
+  /** Messages per second per business phone number (spec §3: 80 by default, up to 1,000). */
+  WHATSAPP_MESSAGES_PER_SECOND: positiveInt('a positive integer')
+    .max(1000, 'expected at most 1000')
+    .default(80),
+  /** Messages the pair limit lets through at once to one user before pacing at 1 per 6 s (spec §3). */
+  WHATSAPP_PAIR_BURST: positiveInt('a positive integer').max(45, 'expected at most 45').default(6),
+
+  TELEGRAM_BOT_TOKEN: nonEmpty.optional(),
+  TELEGRAM_API_URL: url(['http:', 'https:']).optional(),
+  TELEGRAM_WEBHOOK_SECRET: nonEmpty.optional(),
+
+  LLM_PROVIDER: z.enum(['openai', 'anthropic', 'mistral', 'openai-compatible']).optional(),
+  LLM_BASE_URL: url(['http:', 'https:']).optional(),
+  LLM_MODEL: nonEmpty.optional(),
+  LLM_API_KEY: nonEmpty.optional(),
+
+  /** Attempts before a reply is dead-lettered. */
+  OUTBOX_MAX_ATTEMPTS: positiveInt('a positive integer').default(8),
+  /** Unit of the retry back-off: 1 s in production; tests compress it. */
+  OUTBOX_RETRY_UNIT_MS: positiveInt('a positive number of milliseconds').default(1000),
+  /** How long a send may be in flight before its lease expires (a crash is then suspected). */
+  OUTBOX_LEASE_MS: positiveInt('a positive number of milliseconds').default(30_000),
+  /**
+   * After a lease expired, how long to wait for a status webhook proving the send went out before
+   * sending again: a crash never re-sends blindly.
+   */
+  OUTBOX_UNKNOWN_GRACE_MS: positiveInt('a positive number of milliseconds').default(60_000),
+  /** Conversations processed at once. */
+  PIPELINE_CONCURRENCY: positiveInt('a positive integer').default(16),
+  /** How long a batch of inbound events may be in processing before another worker may take it over. */
+  PIPELINE_LEASE_MS: positiveInt('a positive number of milliseconds').default(60_000),
+  /** Grace period for in-flight work at shutdown. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt('a positive number of milliseconds').default(10_000),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & {
+  /** `cloud` talks to Meta's Graph API; `sandbox` wires the local emulator in. */
+  whatsappMode: 'cloud' | 'sandbox';
+  /** Where each key came from, for `doctor` and error messages. */
+  sources: Record<string, 'env' | 'file' | 'default'>;
+};
+
+/** Keys that hold secrets: never logged, never printed. */
+export const SECRET_KEYS = [
+  'PASSERELLE_ADMIN_TOKEN',
+  'WHATSAPP_VERIFY_TOKEN',
+  'WHATSAPP_APP_SECRET',
+  'WHATSAPP_ACCESS_TOKEN',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'LLM_API_KEY',
+] as const;
+
+const WHATSAPP_CREDENTIALS = [
+  'WHATSAPP_VERIFY_TOKEN',
+  'WHATSAPP_APP_SECRET',
+  'WHATSAPP_ACCESS_TOKEN',
+  'WHATSAPP_PHONE_NUMBER_ID',
+] as const;
+
+/** Thrown when configuration is invalid; `message` lists every bad key with what is expected. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Path of a JSON config file. Default: `PASSERELLE_CONFIG`, else `./passerelle.config.json` if present. */
+  file?: string;
+  /** Values that win over file and environment (used by tests and CLI flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/** Loads, merges and validates configuration. Throws `ConfigError` naming every bad key. */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const known = new Set(Object.keys(ConfigSchema.shape));
+  const problems: string[] = [];
+  const sources: Record<string, 'env' | 'file' | 'default'> = {};
+
+  const fileValues = readConfigFile(opts.file ?? env.PASSERELLE_CONFIG, problems);
+  const merged: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fileValues)) {
+    if (!known.has(k)) problems.push(`${k} (config file): unknown key`);
+    else {
+      merged[k] = v;
+      sources[k] = 'file';
+    }
+  }
+  for (const k of known) {
+    const v = env[k];
+    if (v !== undefined && v !== '') {
+      merged[k] = v;
+      sources[k] = 'env';
+    }
+  }
+  Object.assign(merged, opts.overrides ?? {});
+
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '(root)');
+      const given = merged[key];
+      const shown = SECRET_KEYS.includes(key as (typeof SECRET_KEYS)[number])
+        ? ''
+        : given === undefined
+          ? ''
+          : `, got ${JSON.stringify(given)}`;
+      problems.push(`${key}${sources[key] === 'file' ? ' (config file)' : ''}: ${issue.message}${shown}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+
+  const cfg = parsed.data;
+  const present = WHATSAPP_CREDENTIALS.filter((k) => cfg[k] !== undefined);
+  if (present.length > 0 && present.length < WHATSAPP_CREDENTIALS.length) {
+    const missing = WHATSAPP_CREDENTIALS.filter((k) => cfg[k] === undefined);
+    throw new ConfigError(
+      missing.map(
+        (k) =>
+          `${k}: required when ${present.join(', ')} ${present.length > 1 ? 'are' : 'is'} set (set all four WhatsApp credentials to use the Cloud API, or none to use the sandbox)`,
+      ),
+    );
+  }
+  for (const k of known) sources[k] ??= 'default';
+  return { ...cfg, whatsappMode: present.length === 0 ? 'sandbox' : 'cloud', sources };
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
+  const explicit = path !== undefined && path !== '';
+  const file = resolve(explicit ? path : 'passerelle.config.json');
+  if (!existsSync(file)) {
+    if (explicit) problems.push(`PASSERELLE_CONFIG: file not found: ${file}`);
+    return {};
+  }
+  try {
+    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      problems.push(`${file}: expected a JSON object of configuration keys`);
+      return {};
+    }
+    return data as Record<string, unknown>;
+  } catch (err) {
+    problems.push(`${file}: not valid JSON (${(err as Error).message})`);
+    return {};
+  }
+}

@@ -1,0 +1,43 @@
+import type { DeliveryFailure } from '../core/delivery.ts';
+
+export type RetryDecision =
+  | { action: 'retry'; delayMs: number; reason: string }
+  | { action: 'needs_template'; reason: string }
+  | { action: 'dead'; reason: string };
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** One back-off unit: 1 s in production (spec §3 speaks in seconds); tests compress it. */
+  unitMs: number;
+  /** Random spread, 0..1, so that many retries do not fire at once. 0 in tests for determinism. */
+  jitter?: number;
+}
+
+/**
+ * What to do after a failed send, from the failure's class and the attempt number (1-based). Pure.
+ * - 131056 pair limit: wait 4^x units, as Meta suggests (spec §3);
+ * - 130429 throughput: the provider's hint if any, else 2^(x-1) units, at most 60;
+ * - transient (5xx, timeouts): 2^(x-1) units, at most 300;
+ * - 131047: no retry — the reply needs a template;
+ * - permanent: no retry, dead letter with the reason; and anything after `maxAttempts` is dead too.
+ */
+export function decideRetry(
+  f: DeliveryFailure,
+  attempt: number,
+  p: RetryPolicy,
+  rnd = Math.random,
+): RetryDecision {
+  const reason = `${f.code}${f.details ? `: ${f.details}` : f.message ? `: ${f.message}` : ''}`;
+  const c = f.failure;
+  if (c.kind === 'window_closed') return { action: 'needs_template', reason };
+  if (c.kind === 'permanent') return { action: 'dead', reason: `permanent error ${reason}` };
+  if (attempt >= p.maxAttempts)
+    return { action: 'dead', reason: `gave up after ${attempt} attempts: ${reason}` };
+  let units: number;
+  if (c.kind === 'throttled' && c.scope === 'recipient') units = 4 ** attempt;
+  else if (c.kind === 'throttled')
+    units = c.retryAfterMs !== undefined ? c.retryAfterMs / p.unitMs : Math.min(2 ** (attempt - 1), 60);
+  else units = Math.min(2 ** (attempt - 1), 300);
+  const spread = 1 + (p.jitter ?? 0.2) * (rnd() * 2 - 1);
+  return { action: 'retry', delayMs: Math.max(1, Math.round(units * p.unitMs * spread)), reason };
+}

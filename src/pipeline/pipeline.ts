@@ -1,0 +1,259 @@
+import type { Logger } from 'pino';
+import type { Assistant, AssistantReply } from '../assistant/port.ts';
+import type { ChannelName } from '../core/channel.ts';
+import type { InboundMessageEvent, StatusEvent } from '../core/events.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { audit } from '../store/audit.ts';
+import type { Db, Store } from '../store/db.ts';
+import { claimInbox, markInboxDone, releaseInbox, type InboxItem } from '../store/inbox.ts';
+import { insertMessage, recordStatus } from '../store/messages.ts';
+import { enqueueOutbox, reconcileByCallback } from '../store/outbox.ts';
+import { conversationFor, resolveContact, touchInbound } from '../store/people.ts';
+import { coalesceTexts } from './coalesce.ts';
+
+export interface PipelineOptions {
+  store: Store;
+  assistant: Assistant;
+  logger: Logger;
+  metrics: Metrics;
+  /** Unique name of this worker, for leases. */
+  owner: string;
+  leaseMs?: number;
+  maxAttempts?: number;
+  /** Called after outbox items were committed, so the dispatcher sends them without waiting. */
+  onOutbox: () => void;
+  /** Channels that show a typing indicator with mark-as-read. */
+  typingChannels?: ChannelName[];
+}
+
+/** A message of the batch, resolved to its person and conversation. */
+interface Received {
+  item: InboxItem;
+  event: InboundMessageEvent;
+  personId: string;
+  contactId: string;
+  conversationId: string;
+  messageId: string;
+}
+
+interface PlannedReply extends AssistantReply {
+  inboxId: string;
+  received: Received;
+}
+
+/**
+ * The inbound pipeline: takes a batch of inbox items of one conversation, in order, and turns them into
+ * committed effects. Messages: contact → person, record, mark read with typing, ask the assistant,
+ * hand replies to the outbox. Statuses: update the message they concern. Every step is idempotent, so
+ * a batch interrupted by a crash is simply processed again.
+ */
+export class Pipeline {
+  private readonly db: Db;
+  constructor(private readonly opts: PipelineOptions) {
+    this.db = opts.store.db;
+  }
+
+  /** The `WorkQueue` batch handler. */
+  readonly handle = async (_orderingKey: string, ids: string[]): Promise<void> => {
+    const items = await claimInbox(this.db, ids, this.opts.owner, this.opts.leaseMs ?? 60_000);
+    if (items.length === 0) return;
+    try {
+      await this.process(items);
+    } catch (err) {
+      this.opts.logger.error({ err, ids: items.map((i) => i.id) }, 'processing failed; released for retry');
+      await releaseInbox(
+        this.db,
+        items.map((i) => i.id),
+        err instanceof Error ? err.message : String(err),
+        this.opts.maxAttempts ?? 5,
+      );
+    }
+  };
+
+  private async process(items: InboxItem[]): Promise<void> {
+    const statuses = items.filter((i) => i.event.kind === 'status');
+    const messages = items.filter((i) => i.event.kind === 'message');
+    const rest = items.filter((i) => i.event.kind !== 'status' && i.event.kind !== 'message');
+    if (statuses.length > 0) await this.applyStatuses(statuses);
+    if (messages.length > 0) await this.handleMessages(messages);
+    if (rest.length > 0)
+      await markInboxDone(
+        this.db,
+        rest.map((i) => i.id),
+      );
+  }
+
+  private async applyStatuses(items: InboxItem[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const item of items) {
+        const e = item.event as StatusEvent;
+        if (e.callbackData) {
+          // A crash may have left the send in doubt: this notification proves it went out.
+          const rec = await reconcileByCallback(trx, e.callbackData, e.providerMessageId);
+          if (rec?.messageId) {
+            await trx
+              .updateTable('messages')
+              .set({ provider_message_id: e.providerMessageId })
+              .where('id', '=', rec.messageId)
+              .execute();
+            await audit(trx, {
+              action: 'outbox.reconciled',
+              messageId: rec.messageId,
+              outboxId: rec.outboxId,
+              reasonCode: 'status_callback',
+            });
+          }
+        }
+        await recordStatus(trx, e);
+        if (e.status === 'failed') await this.onFailedStatus(trx, e);
+        this.opts.metrics.statuses.inc({ channel: e.channel, status: e.status });
+      }
+      await markInboxDone(
+        trx,
+        items.map((i) => i.id),
+      );
+    });
+  }
+
+  /** An asynchronous failure (spec §1.5). 131047 means the window had closed: a template is needed. */
+  private async onFailedStatus(db: Db, e: StatusEvent): Promise<void> {
+    const code = e.errors?.[0]?.code;
+    const msg = await db
+      .selectFrom('messages')
+      .select(['id', 'person_id'])
+      .where('channel', '=', e.channel)
+      .where('provider_message_id', '=', e.providerMessageId)
+      .executeTakeFirst();
+    if (!msg) return;
+    if (code === 131047) {
+      await db
+        .updateTable('outbox')
+        .set({ state: 'needs_template', last_error_code: '131047', updated_at: Date.now() })
+        .where('message_id', '=', msg.id)
+        .execute();
+    }
+    await audit(db, {
+      action: 'message.failed',
+      personId: msg.person_id,
+      messageId: msg.id,
+      reasonCode: code === 131047 ? 'window_closed' : `provider_error_${code ?? 'unknown'}`,
+      detail: { errors: e.errors ?? [] },
+    });
+  }
+
+  private async handleMessages(items: InboxItem[]): Promise<void> {
+    const t0 = performance.now();
+    // 1. Record what arrived and show the person we are on it (read receipt + typing indicator).
+    const received = await this.db.transaction().execute(async (trx) => {
+      const out: Received[] = [];
+      for (const item of items) {
+        const event = item.event as InboundMessageEvent;
+        const { personId, contactId } = await resolveContact(trx, event.from);
+        const conv = await conversationFor(trx, {
+          personId,
+          contactId,
+          channel: event.channel,
+          account: event.account,
+        });
+        const { id: messageId } = await insertMessage(trx, {
+          conversationId: conv.id,
+          personId,
+          contactId,
+          channel: event.channel,
+          direction: 'in',
+          providerMessageId: event.providerMessageId,
+          content: event.content,
+          ...(event.context?.messageId ? { replyTo: event.context.messageId } : {}),
+          status: 'received',
+          sentAt: event.timestamp,
+          ...(event.groupId ? { meta: { groupId: event.groupId } } : {}),
+        });
+        await touchInbound(trx, conv.id, event.timestamp);
+        out.push({ item, event, personId, contactId, conversationId: conv.id, messageId });
+      }
+      const last = out[out.length - 1]!;
+      if (!last.event.groupId) {
+        // Marking the latest message read marks the earlier ones read too (spec §2.2).
+        await enqueueOutbox(trx, [
+          {
+            idempotencyKey: `read:${last.event.channel}:${last.event.providerMessageId}`,
+            kind: 'mark_read',
+            channel: last.event.channel,
+            account: last.event.account,
+            recipient: last.event.from.address,
+            payload: {
+              providerMessageId: last.event.providerMessageId,
+              typing: (this.opts.typingChannels ?? ['whatsapp']).includes(last.event.channel),
+            },
+          },
+        ]);
+      }
+      return out;
+    });
+    this.opts.onOutbox();
+
+    // 2. Ask the assistant, outside any transaction (it may take seconds with an LLM).
+    const planned: PlannedReply[] = [];
+    for (const r of received) {
+      if (r.event.groupId) continue; // group chats are recorded, not answered
+      const replies = await this.opts.assistant.reply({
+        personId: r.personId,
+        conversationId: r.conversationId,
+        channel: r.event.channel,
+        content: r.event.content,
+        ...(r.event.from.displayName ? { displayName: r.event.from.displayName } : {}),
+      });
+      for (const rep of replies) planned.push({ ...rep, inboxId: r.item.id, received: r });
+    }
+    const merged = coalesceTexts(planned, (a, b, text) => ({
+      ...a,
+      content: { type: 'text', text },
+      sources: [...(a.sources ?? []), ...(b.sources ?? [])],
+    }));
+
+    // 3. Commit replies to the outbox and close the batch, atomically: exactly one set of replies.
+    await this.db.transaction().execute(async (trx) => {
+      let n = 0;
+      for (const rep of merged) {
+        const r = rep.received;
+        const { id: messageId } = await insertMessage(trx, {
+          conversationId: r.conversationId,
+          personId: r.personId,
+          contactId: r.contactId,
+          channel: r.event.channel,
+          direction: 'out',
+          content: rep.content,
+          status: 'queued',
+          sentAt: Date.now(),
+          meta: {
+            sources: rep.sources ?? [],
+            intent: rep.intent,
+            confidence: rep.confidence,
+            inReplyTo: r.messageId,
+          },
+        });
+        await enqueueOutbox(trx, [
+          {
+            idempotencyKey: `reply:${rep.inboxId}:${n++}`,
+            kind: 'message',
+            channel: r.event.channel,
+            account: r.event.account,
+            recipient: r.event.from.address,
+            messageId,
+            payload: { content: rep.content },
+          },
+        ]);
+      }
+      await markInboxDone(
+        trx,
+        items.map((i) => i.id),
+      );
+    });
+    if (merged.length > 0) this.opts.onOutbox();
+    for (const r of received)
+      this.opts.metrics.pipelineSeconds.observe(
+        { channel: r.event.channel },
+        (performance.now() - t0) / 1000,
+      );
+  }
+}

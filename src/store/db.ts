@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { migrationProvider } from './migrations.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+
+export interface OpenDbOptions {
+  /** `sqlite:<path>` (`sqlite::memory:` for an in-memory database) or `postgres://…`. */
+  url: string;
+  synchronous?: 'normal' | 'full';
+}
+
+/** A handle on the store: the Kysely instance plus what the dialect needs for lifecycle. */
+export interface Store {
+  db: Db;
+  dialect: 'sqlite' | 'postgres';
+  /** Runs pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Cheap liveness query for `/readyz`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the database named by `url`. SQLite runs in WAL mode with a busy timeout. */
+export function openStore(opts: OpenDbOptions): Store {
+  if (opts.url.startsWith('postgres')) {
+    throw new Error('DATABASE_URL: Postgres support is not built yet; use sqlite:<path>');
+  }
+  const path = opts.url.slice('sqlite:'.length);
+  const file = path === ':memory:' ? ':memory:' : resolve(path);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    async migrate() {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) throw error instanceof Error ? error : new Error(String(error));
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,205 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Schema migrations, in code so they ship with the package. Only portable column types and Kysely's
+ * schema builder: the same migrations run on SQLite and Postgres.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('people')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('display_name', 'text')
+        .addColumn('language', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('contacts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('person_id', 'text', (c) => c.notNull().references('people.id'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('wa_id', 'text')
+        .addColumn('user_id', 'text')
+        .addColumn('username', 'text')
+        .addColumn('country_code', 'text')
+        .addColumn('display_name', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('contacts_channel_address', ['channel', 'address'])
+        .execute();
+      await db.schema.createIndex('contacts_person').on('contacts').column('person_id').execute();
+      await db.schema.createIndex('contacts_wa_id').on('contacts').columns(['channel', 'wa_id']).execute();
+      await db.schema
+        .createIndex('contacts_user_id')
+        .on('contacts')
+        .columns(['channel', 'user_id'])
+        .execute();
+
+      await db.schema
+        .createTable('conversations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('person_id', 'text', (c) => c.notNull().references('people.id'))
+        .addColumn('contact_id', 'text', (c) => c.notNull().references('contacts.id'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('last_inbound_at', 'bigint')
+        .addColumn('last_outbound_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('conversations_contact_account', ['contact_id', 'account'])
+        .execute();
+      await db.schema.createIndex('conversations_person').on('conversations').column('person_id').execute();
+
+      await db.schema
+        .createTable('messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id'))
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('contact_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('provider_message_id', 'text')
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('reply_to', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_at', 'bigint', (c) => c.notNull())
+        .addColumn('error_code', 'text')
+        .addColumn('error_details', 'text')
+        .addColumn('sent_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('meta', 'text')
+        .addUniqueConstraint('messages_provider_id', ['channel', 'provider_message_id'])
+        .execute();
+      await db.schema
+        .createIndex('messages_conversation')
+        .on('messages')
+        .columns(['conversation_id', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('messages_person')
+        .on('messages')
+        .columns(['person_id', 'created_at'])
+        .execute();
+
+      await db.schema
+        .createTable('message_statuses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('provider_message_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('participant', 'text', (c) => c.notNull())
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('message_statuses_event', [
+          'channel',
+          'provider_message_id',
+          'status',
+          'participant',
+        ])
+        .execute();
+
+      await db.schema
+        .createTable('inbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('dedupe_key', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('ordering_key', 'text', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('lease_until', 'bigint')
+        .addColumn('lease_owner', 'text')
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addColumn('processed_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addUniqueConstraint('inbox_dedupe', ['channel', 'dedupe_key'])
+        .execute();
+      await db.schema.createIndex('inbox_state').on('inbox').columns(['state', 'id']).execute();
+
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('recipient', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text')
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint')
+        .addColumn('lease_owner', 'text')
+        .addColumn('provider_message_id', 'text')
+        .addColumn('coalesced_into', 'text')
+        .addColumn('last_error_code', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('last_trace_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at']).execute();
+      await db.schema.createIndex('outbox_message').on('outbox').column('message_id').execute();
+
+      await db.schema
+        .createTable('consents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('consents_person')
+        .on('consents')
+        .columns(['person_id', 'channel', 'created_at'])
+        .execute();
+
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text')
+        .addColumn('message_id', 'text')
+        .addColumn('outbox_id', 'text')
+        .addColumn('reason_code', 'text')
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('audit_message').on('audit_log').column('message_id').execute();
+      await db.schema.createIndex('audit_person').on('audit_log').column('person_id').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of [
+        'audit_log',
+        'consents',
+        'outbox',
+        'inbox',
+        'message_statuses',
+        'messages',
+        'conversations',
+        'contacts',
+        'people',
+      ]) {
+        await db.schema.dropTable(t).ifExists().execute();
+      }
+    },
+  },
+};
+
+/** Provides the in-code migrations to Kysely's `Migrator`, in name order. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
