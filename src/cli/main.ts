@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.ts';
+import { registerMigrate } from './migrate.ts';
+import { registerSandbox } from './sandbox.ts';
+import { registerStart } from './start.ts';
+
+/** The `passerelle` command line. Each command has `--help`. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('passerelle')
+    .description('Open-source AI messaging gateway (WhatsApp Cloud API, sandbox, policy, portability)')
+    .version('0.1.0')
+    .option('-c, --config <file>', 'JSON configuration file (keys are the environment variable names)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStart(program);
+  registerMigrate(program);
+  registerSandbox(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  }
+}

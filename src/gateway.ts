@@ -1,0 +1,219 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { KeywordAssistant } from './assistant/keyword.ts';
+import { loadKnowledgeBase } from './assistant/kb.ts';
+import type { Assistant } from './assistant/port.ts';
+import { GraphClient } from './channels/whatsapp/graph-client.ts';
+import { WhatsAppOutbound } from './channels/whatsapp/outbound.ts';
+import type { Config } from './config.ts';
+import { newId } from './core/ids.ts';
+import { createLogger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { Dispatcher } from './outbox/dispatcher.ts';
+import { Pipeline } from './pipeline/pipeline.ts';
+import { LocalQueue } from './queue/local.ts';
+import type { WorkQueue } from './queue/port.ts';
+import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
+import { healthRoutes } from './server/health.ts';
+import { whatsappWebhookRoutes } from './server/whatsapp-webhook.ts';
+import { openStore, type Store } from './store/db.ts';
+import { inboxDepth, releaseOwnedInbox } from './store/inbox.ts';
+import { outboxDepth } from './store/outbox.ts';
+
+export interface GatewayOptions {
+  config: Config;
+  logger?: Logger;
+  /** Replaces the knowledge-base assistant (tests, embedding). */
+  assistant?: Assistant;
+}
+
+/** WhatsApp credentials in effect: the operator's, or generated ones shared with the sandbox. */
+interface WhatsAppSettings {
+  verifyToken: string;
+  appSecret: string;
+  accessToken: string;
+  phoneNumberId: string;
+  graphUrl: string;
+  apiVersion: string;
+}
+
+/**
+ * The composition root: store, work queue, pipeline, dispatcher, channels and HTTP server, with one
+ * lifecycle. `start()` listens and starts the workers; `stop()` shuts down gracefully: stop accepting,
+ * let in-flight requests, batches and sends finish (bounded), release the rest, close the store.
+ */
+export class Gateway {
+  readonly app: FastifyInstance;
+  readonly logger: Logger;
+  readonly metrics = new Metrics();
+  readonly store: Store;
+  readonly queue: WorkQueue;
+  readonly pipeline: Pipeline;
+  readonly dispatcher: Dispatcher;
+  readonly whatsapp: WhatsAppSettings;
+  sandbox: MountedSandbox | undefined;
+  private readonly owner = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
+  private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
+  private baseUrl = '';
+
+  private constructor(
+    readonly config: Config,
+    opts: GatewayOptions,
+  ) {
+    this.logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+    this.store = openStore({ url: config.DATABASE_URL, synchronous: config.SQLITE_SYNCHRONOUS });
+    this.whatsapp =
+      config.whatsappMode === 'cloud'
+        ? {
+            verifyToken: config.WHATSAPP_VERIFY_TOKEN!,
+            appSecret: config.WHATSAPP_APP_SECRET!,
+            accessToken: config.WHATSAPP_ACCESS_TOKEN!,
+            phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID!,
+            graphUrl: config.WHATSAPP_GRAPH_URL,
+            apiVersion: config.WHATSAPP_API_VERSION,
+          }
+        : {
+            verifyToken: 'sandbox-verify-' + randomBytes(6).toString('hex'),
+            appSecret: randomBytes(16).toString('hex'),
+            accessToken: 'sandbox-token-' + randomBytes(12).toString('hex'),
+            phoneNumberId: '106540352242922',
+            graphUrl: '', // known once listening
+            apiVersion: config.WHATSAPP_API_VERSION,
+          };
+
+    this.app = Fastify({
+      loggerInstance: this.logger as FastifyBaseLogger,
+      // URLs carry hub.verify_token: routes log what matters themselves.
+      logController: new LogController({ disableRequestLogging: true }),
+      forceCloseConnections: 'idle',
+    });
+    this.queue = new LocalQueue({
+      db: this.store.db,
+      logger: this.logger,
+      concurrency: config.PIPELINE_CONCURRENCY,
+    });
+    const assistant = opts.assistant ?? new KeywordAssistant(loadKnowledgeBase(config.PASSERELLE_KB));
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      channels: {
+        whatsapp: new WhatsAppOutbound(
+          (account) =>
+            new GraphClient({
+              graphUrl: this.whatsapp.graphUrl,
+              apiVersion: this.whatsapp.apiVersion,
+              accessToken: this.whatsapp.accessToken,
+              phoneNumberId: account,
+            }),
+        ),
+      },
+      logger: this.logger,
+      metrics: this.metrics,
+      owner: this.owner,
+      retry: { maxAttempts: config.OUTBOX_MAX_ATTEMPTS, unitMs: config.OUTBOX_RETRY_UNIT_MS },
+      limits: {
+        whatsapp: {
+          accountPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND,
+          recipient: { burst: config.WHATSAPP_PAIR_BURST, perSecond: 1 / 6 },
+        },
+      },
+      leaseMs: config.OUTBOX_LEASE_MS,
+      unknownGraceMs: config.OUTBOX_UNKNOWN_GRACE_MS,
+    });
+    this.pipeline = new Pipeline({
+      store: this.store,
+      assistant,
+      logger: this.logger,
+      metrics: this.metrics,
+      owner: this.owner,
+      leaseMs: config.PIPELINE_LEASE_MS,
+      onOutbox: () => this.dispatcher.wake(),
+    });
+    this.metrics.setDepthSource(async () => ({
+      inbox: await inboxDepth(this.store.db),
+      outbox: await outboxDepth(this.store.db),
+    }));
+  }
+
+  /** Builds a gateway: opens the store and runs migrations; call `start()` to serve. */
+  static async create(opts: GatewayOptions): Promise<Gateway> {
+    const gw = new Gateway(opts.config, opts);
+    try {
+      await gw.store.migrate();
+      await gw.registerRoutes();
+    } catch (err) {
+      await gw.store.close();
+      throw err;
+    }
+    return gw;
+  }
+
+  private async registerRoutes(): Promise<void> {
+    await this.app.register(healthRoutes, { metrics: this.metrics, ready: () => this.readiness() });
+    await this.app.register(whatsappWebhookRoutes, {
+      db: this.store.db,
+      queue: this.queue,
+      metrics: this.metrics,
+      verifyToken: this.whatsapp.verifyToken,
+      appSecret: this.whatsapp.appSecret,
+    });
+    if (this.config.whatsappMode === 'sandbox') {
+      this.sandbox = await mountSandbox(this.app, {
+        appSecret: this.whatsapp.appSecret,
+        verifyToken: this.whatsapp.verifyToken,
+        accessToken: this.whatsapp.accessToken,
+        phoneNumberId: this.whatsapp.phoneNumberId,
+        logger: this.logger,
+      });
+    }
+  }
+
+  /** Listens and starts the workers. Resolves with the base URL. */
+  async start(): Promise<string> {
+    const address = await this.app.listen({ port: this.config.PORT, host: this.config.HOST });
+    const port = new URL(address).port;
+    this.baseUrl = this.config.PUBLIC_URL ?? `http://localhost:${port}`;
+    if (this.sandbox) {
+      const local = `http://127.0.0.1:${port}`;
+      this.whatsapp.graphUrl = `${local}/sandbox/graph`;
+      this.sandbox.connect(`${local}/webhooks/whatsapp`);
+    }
+    await this.queue.start(this.pipeline.handle);
+    this.dispatcher.start();
+    this.state = 'running';
+    return this.baseUrl;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  private async readiness(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    let ok = this.state === 'running';
+    checks.state = this.state;
+    try {
+      await this.store.ping();
+      checks.store = 'ok';
+    } catch (err) {
+      ok = false;
+      checks.store = (err as Error).message;
+    }
+    return { ok, checks };
+  }
+
+  /** Graceful shutdown; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    this.state = 'stopping';
+    const timeout = this.config.SHUTDOWN_TIMEOUT_MS;
+    await this.sandbox?.close();
+    await this.app.close(); // stop accepting; in-flight requests finish
+    await this.queue.stop(timeout);
+    await releaseOwnedInbox(this.store.db, this.owner);
+    await this.dispatcher.stop(timeout);
+    await this.store.close();
+    this.state = 'stopped';
+  }
+}
