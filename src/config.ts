@@ -132,8 +132,11 @@ export class ConfigError extends Error {
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
-  /** Path of a JSON config file. Default: `PASSERELLE_CONFIG`, else `./passerelle.config.json` if present. */
-  file?: string;
+  /**
+   * Path of a JSON config file. Default: `PASSERELLE_CONFIG`, else `./passerelle.config.json` if present;
+   * `false` reads no file.
+   */
+  file?: string | false;
   /** Values that win over file and environment (used by tests and CLI flags). */
   overrides?: Record<string, unknown>;
 }
@@ -145,7 +148,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const problems: string[] = [];
   const sources: Record<string, 'env' | 'file' | 'default'> = {};
 
-  const fileValues = readConfigFile(opts.file ?? env.PASSERELLE_CONFIG, problems);
+  const fileValues = opts.file === false ? {} : readConfigFile(opts.file ?? env.PASSERELLE_CONFIG, problems);
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fileValues)) {
     if (!known.has(k)) problems.push(`${k} (config file): unknown key`);

@@ -57,6 +57,8 @@ export class Gateway {
   private readonly owner = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
   private baseUrl = '';
+  /** Loopback URL of this process, for its own callers (the mounted sandbox, tests, the CLI). */
+  localUrl = '';
 
   private constructor(
     readonly config: Config,
@@ -174,8 +176,9 @@ export class Gateway {
     const address = await this.app.listen({ port: this.config.PORT, host: this.config.HOST });
     const port = new URL(address).port;
     this.baseUrl = this.config.PUBLIC_URL ?? `http://localhost:${port}`;
+    const local = `http://127.0.0.1:${port}`;
+    this.localUrl = local;
     if (this.sandbox) {
-      const local = `http://127.0.0.1:${port}`;
       this.whatsapp.graphUrl = `${local}/sandbox/graph`;
       this.sandbox.connect(`${local}/webhooks/whatsapp`);
     }

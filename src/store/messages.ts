@@ -102,7 +102,7 @@ export async function refreshMessageStatus(
 ): Promise<void> {
   const msg = await db
     .selectFrom('messages')
-    .select(['id', 'status', 'status_at', 'created_at'])
+    .select(['id', 'status', 'status_at', 'created_at', 'meta'])
     .where('channel', '=', channel)
     .where('provider_message_id', '=', providerMessageId)
     .where('direction', '=', 'out')
@@ -124,7 +124,11 @@ export async function refreshMessageStatus(
     };
   });
   const folded = foldStatuses({ status: 'accepted', at: msg.created_at }, facts);
-  const meta = { deliveredAt: folded.deliveredAt, readAt: folded.readAt };
+  const meta = {
+    ...(msg.meta ? (JSON.parse(msg.meta) as Record<string, unknown>) : {}),
+    deliveredAt: folded.deliveredAt,
+    readAt: folded.readAt,
+  };
   await db
     .updateTable('messages')
     .set({
