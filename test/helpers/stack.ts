@@ -78,11 +78,11 @@ export async function waitFor<T>(
   check: () => T | Promise<T>,
   timeoutMs = 5000,
   what = 'condition',
-): Promise<T> {
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as Exclude<T, false | null | undefined | 0 | ''>;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
