@@ -50,7 +50,8 @@ export const ConfigSchema = z.object({
     .regex(/^(local|nats:\/\/.+)$/, 'expected "local" or nats://host:port')
     .default('local'),
   PASSERELLE_ADMIN_TOKEN: z.string().min(16, 'expected a token of at least 16 characters').optional(),
-  PASSERELLE_KB: nonEmpty.default('./kb/sample.json'),
+  /** Knowledge base file; default: the bundled sample business (`kb/sample.json` of the package). */
+  PASSERELLE_KB: nonEmpty.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   WHATSAPP_VERIFY_TOKEN: nonEmpty.optional(),

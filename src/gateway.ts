@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { KeywordAssistant } from './assistant/keyword.ts';
-import { loadKnowledgeBase } from './assistant/kb.ts';
+import { loadKnowledgeBase, SAMPLE_KB } from './assistant/kb.ts';
 import type { Assistant } from './assistant/port.ts';
 import { GraphClient } from './channels/whatsapp/graph-client.ts';
 import { WhatsAppOutbound } from './channels/whatsapp/outbound.ts';
@@ -96,7 +96,8 @@ export class Gateway {
       logger: this.logger,
       concurrency: config.PIPELINE_CONCURRENCY,
     });
-    const assistant = opts.assistant ?? new KeywordAssistant(loadKnowledgeBase(config.PASSERELLE_KB));
+    const assistant =
+      opts.assistant ?? new KeywordAssistant(loadKnowledgeBase(config.PASSERELLE_KB ?? SAMPLE_KB));
     this.dispatcher = new Dispatcher({
       store: this.store,
       channels: {

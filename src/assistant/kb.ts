@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** The sample business knowledge base shipped with the package, used when `PASSERELLE_KB` is unset. */
+export const SAMPLE_KB = fileURLToPath(new URL('../../kb/sample.json', import.meta.url));
 
 /** One knowledge-base entry (PRODUCT.md contract). */
 export const KbEntrySchema = z.object({

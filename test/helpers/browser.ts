@@ -1,0 +1,36 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install chromium`); the tests never download a browser. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Browser tests run when Chromium is installed. On a user's machine without it they are skipped; under
+ * CI=true they must run, so a missing browser fails instead of skipping.
+ */
+export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === 'true') {
+  throw new Error(`CI=true but Chromium is missing at ${CHROMIUM}: .ci/run must install it`);
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Where screenshots go (a CI artifact). */
+export function artifactPath(name: string): string {
+  const dir = resolve('test-results/screenshots');
+  mkdirSync(dir, { recursive: true });
+  return resolve(dir, name);
+}
