@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { Assistant } from '../../src/assistant/port.ts';
 import { signBody } from '../../src/channels/whatsapp/signature.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -28,7 +29,12 @@ export interface Stack {
  * HTTP on loopback: the production path, with Meta replaced by the emulator.
  */
 export async function startStack(
-  opts: { sandbox?: Partial<SandboxOptions>; config?: Record<string, unknown>; assistant?: Assistant } = {},
+  opts: {
+    sandbox?: Partial<SandboxOptions>;
+    config?: Record<string, unknown>;
+    assistant?: Assistant;
+    logger?: Logger;
+  } = {},
 ): Promise<Stack> {
   const sandbox = await startSandbox({
     ...CREDS,
@@ -56,7 +62,11 @@ export async function startStack(
       ...opts.config,
     },
   });
-  const gateway = await Gateway.create({ config, ...(opts.assistant ? { assistant: opts.assistant } : {}) });
+  const gateway = await Gateway.create({
+    config,
+    ...(opts.assistant ? { assistant: opts.assistant } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   await gateway.start();
   const url = gateway.localUrl;
   sandbox.configure({ webhookUrl: `${url}/webhooks/whatsapp` });
