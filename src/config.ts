@@ -47,7 +47,7 @@ export const ConfigSchema = z.object({
   SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
   QUEUE_URL: z
     .string()
-    .regex(/^(local|nats:\/\/.+)$/, 'expected "local" or nats://host:port')
+    .regex(/^local$/, 'expected "local" (the NATS JetStream queue is not built yet)')
     .default('local'),
   PASSERELLE_ADMIN_TOKEN: z.string().min(16, 'expected a token of at least 16 characters').optional(),
   /** Knowledge base file; default: the bundled sample business (`kb/sample.json` of the package). */
@@ -63,6 +63,8 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^v\d+\.\d+$/, 'expected a Graph API version like v25.0')
     .default('v25.0'),
+  /** How long a Graph API call may take before it is abandoned (its outcome is then in doubt). */
+  WHATSAPP_TIMEOUT_MS: positiveInt('a positive number of milliseconds').default(10_000),
   /** Messages per second per business phone number (spec §3: 80 by default, up to 1,000). */
   WHATSAPP_MESSAGES_PER_SECOND: positiveInt('a positive integer')
     .max(1000, 'expected at most 1000')
@@ -192,6 +194,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
           `${k}: required when ${present.join(', ')} ${present.length > 1 ? 'are' : 'is'} set (set all four WhatsApp credentials to use the Cloud API, or none to use the sandbox)`,
       ),
     );
+  }
+  // A send may take up to its timeout; a lease that expires first would park sends still in flight.
+  if (cfg.OUTBOX_LEASE_MS <= cfg.WHATSAPP_TIMEOUT_MS) {
+    throw new ConfigError([
+      `OUTBOX_LEASE_MS: expected more than WHATSAPP_TIMEOUT_MS (${cfg.WHATSAPP_TIMEOUT_MS}), got ${cfg.OUTBOX_LEASE_MS}`,
+    ]);
   }
   for (const k of known) sources[k] ??= 'default';
   return { ...cfg, whatsappMode: present.length === 0 ? 'sandbox' : 'cloud', sources };

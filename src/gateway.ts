@@ -90,6 +90,9 @@ export class Gateway {
       // URLs carry hub.verify_token: routes log what matters themselves.
       logController: new LogController({ disableRequestLogging: true }),
       forceCloseConnections: 'idle',
+      // A slow or stuck client must not hold a request (or shutdown) open forever.
+      requestTimeout: 30_000,
+      connectionTimeout: 30_000,
     });
     this.queue = new LocalQueue({
       db: this.store.db,
@@ -101,15 +104,7 @@ export class Gateway {
     this.dispatcher = new Dispatcher({
       store: this.store,
       channels: {
-        whatsapp: new WhatsAppOutbound(
-          (account) =>
-            new GraphClient({
-              graphUrl: this.whatsapp.graphUrl,
-              apiVersion: this.whatsapp.apiVersion,
-              accessToken: this.whatsapp.accessToken,
-              phoneNumberId: account,
-            }),
-        ),
+        whatsapp: new WhatsAppOutbound((account) => this.graphClient(account)),
       },
       logger: this.logger,
       metrics: this.metrics,
@@ -137,6 +132,24 @@ export class Gateway {
       inbox: await inboxDepth(this.store.db),
       outbox: await outboxDepth(this.store.db),
     }));
+  }
+
+  private readonly graphClients = new Map<string, GraphClient>();
+
+  /** One Graph API client per sending number, created on first use (the Graph URL is known by then). */
+  private graphClient(account: string): GraphClient {
+    let c = this.graphClients.get(account);
+    if (!c) {
+      c = new GraphClient({
+        graphUrl: this.whatsapp.graphUrl,
+        apiVersion: this.whatsapp.apiVersion,
+        accessToken: this.whatsapp.accessToken,
+        phoneNumberId: account,
+        timeoutMs: this.config.WHATSAPP_TIMEOUT_MS,
+      });
+      this.graphClients.set(account, c);
+    }
+    return c;
   }
 
   /** Builds a gateway: opens the store and runs migrations; call `start()` to serve. */
@@ -211,13 +224,29 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
-    const timeout = this.config.SHUTDOWN_TIMEOUT_MS;
+    // One budget for the whole shutdown, not one per stage.
+    const deadline = Date.now() + this.config.SHUTDOWN_TIMEOUT_MS;
     await this.sandbox?.close();
-    await this.app.close(); // stop accepting; in-flight requests finish
-    await this.queue.stop(timeout);
+    // Stop accepting; requests in flight finish, until the deadline.
+    const closed = this.app.close();
+    if (!(await within(closed, deadline))) this.app.server.closeAllConnections();
+    await closed;
+    await this.queue.stop(Math.max(0, deadline - Date.now()));
+    // Batches still running keep their leases; anything not started is handed back at once.
     await releaseOwnedInbox(this.store.db, this.owner);
-    await this.dispatcher.stop(timeout);
+    await this.dispatcher.stop(deadline);
     await this.store.close();
     this.state = 'stopped';
   }
+}
+
+/** Whether `p` settles before `deadline` (epoch ms). */
+async function within(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>(
+    (r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
+  );
+  const r = await Promise.race([p.then(() => true as const), late]);
+  clearTimeout(timer);
+  return r;
 }

@@ -8,8 +8,14 @@ import type { MessageContent } from './content.ts';
 export type FailureClass =
   /** Too many messages: for the whole account (WhatsApp 130429) or one recipient (131056). */
   | { kind: 'throttled'; scope: 'account' | 'recipient'; retryAfterMs?: number }
-  /** Worth retrying as is: 5xx, timeouts, network errors, temporary unavailability. */
+  /** Worth retrying as is: 5xx, a connection that was never made, temporary unavailability. */
   | { kind: 'transient' }
+  /**
+   * The request may have reached the provider and been acted on (a timeout, a connection lost after
+   * the request was written): resending at once could deliver twice. The outbox waits for proof
+   * (a status echoing our idempotency key) before sending again.
+   */
+  | { kind: 'in_doubt' }
   /** The customer-service window is closed: only a template may go (WhatsApp 131047). */
   | { kind: 'window_closed' }
   /** Retrying the same request cannot succeed (bad parameters, blocked user, auth, policy…). */

@@ -2,6 +2,8 @@ import type { DeliveryFailure } from '../core/delivery.ts';
 
 export type RetryDecision =
   | { action: 'retry'; delayMs: number; reason: string }
+  /** Outcome unknown: wait for proof it went out (or the grace period) before sending again. */
+  | { action: 'park'; reason: string }
   | { action: 'needs_template'; reason: string }
   | { action: 'dead'; reason: string };
 
@@ -15,7 +17,8 @@ export interface RetryPolicy {
 
 /**
  * What to do after a failed send, from the failure's class and the attempt number (1-based). Pure.
- * - 131056 pair limit: wait 4^x units, as Meta suggests (spec §3);
+ * - 131056 pair limit: wait 4^x units, as Meta suggests (spec §3), at most 900;
+ * - in doubt (timeout, connection lost mid-request): park until proof or the grace period;
  * - 130429 throughput: the provider's hint if any, else 2^(x-1) units, at most 60;
  * - transient (5xx, timeouts): 2^(x-1) units, at most 300;
  * - 131047: no retry — the reply needs a template;
@@ -30,11 +33,17 @@ export function decideRetry(
   const reason = `${f.code}${f.details ? `: ${f.details}` : f.message ? `: ${f.message}` : ''}`;
   const c = f.failure;
   if (c.kind === 'window_closed') return { action: 'needs_template', reason };
+  if (c.kind === 'in_doubt') {
+    return attempt >= p.maxAttempts
+      ? { action: 'dead', reason: `gave up after ${attempt} attempts: ${reason}` }
+      : { action: 'park', reason };
+  }
   if (c.kind === 'permanent') return { action: 'dead', reason: `permanent error ${reason}` };
   if (attempt >= p.maxAttempts)
     return { action: 'dead', reason: `gave up after ${attempt} attempts: ${reason}` };
   let units: number;
-  if (c.kind === 'throttled' && c.scope === 'recipient') units = 4 ** attempt;
+  // Capped so a long run of throttling never parks a reply for hours.
+  if (c.kind === 'throttled' && c.scope === 'recipient') units = Math.min(4 ** attempt, 900);
   else if (c.kind === 'throttled')
     units = c.retryAfterMs !== undefined ? c.retryAfterMs / p.unitMs : Math.min(2 ** (attempt - 1), 60);
   else units = Math.min(2 ** (attempt - 1), 300);

@@ -3,11 +3,19 @@ import type { Assistant, AssistantReply } from '../assistant/port.ts';
 import type { ChannelName } from '../core/channel.ts';
 import type { InboundMessageEvent, StatusEvent } from '../core/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { audit } from '../store/audit.ts';
 import type { Db, Store } from '../store/db.ts';
-import { claimInbox, markInboxDone, releaseInbox, type InboxItem } from '../store/inbox.ts';
-import { insertMessage, recordStatus } from '../store/messages.ts';
-import { enqueueOutbox, reconcileByCallback } from '../store/outbox.ts';
+import {
+  claimableForKey,
+  claimInbox,
+  LeaseLostError,
+  markInboxDone,
+  releaseInbox,
+  unclaimInbox,
+  type InboxItem,
+} from '../store/inbox.ts';
+import { insertMessage } from '../store/messages.ts';
+import { enqueueOutbox } from '../store/outbox.ts';
+import { applyStatus } from '../outbox/statuses.ts';
 import { conversationFor, resolveContact, touchInbound } from '../store/people.ts';
 import { coalesceTexts } from './coalesce.ts';
 
@@ -53,22 +61,53 @@ export class Pipeline {
     this.db = opts.store.db;
   }
 
-  /** The `WorkQueue` batch handler. */
-  readonly handle = async (_orderingKey: string, ids: string[]): Promise<void> => {
-    const items = await claimInbox(this.db, ids, this.opts.owner, this.opts.leaseMs ?? 60_000);
+  /**
+   * The `WorkQueue` batch handler. Takes the conversation's items in order (older unfinished items
+   * first; nothing if an older one must wait), processes them as one batch, and if the batch fails,
+   * item by item, so that only a failing item is retried (with back-off) and the ones after it wait.
+   */
+  readonly handle = async (orderingKey: string, ids: string[]): Promise<void> => {
+    const upTo = ids.reduce((a, b) => (a > b ? a : b));
+    const claimable = await claimableForKey(this.db, orderingKey, upTo);
+    const items = await claimInbox(this.db, claimable, this.opts.owner, this.opts.leaseMs ?? 60_000);
     if (items.length === 0) return;
     try {
       await this.process(items);
+      return;
     } catch (err) {
-      this.opts.logger.error({ err, ids: items.map((i) => i.id) }, 'processing failed; released for retry');
-      await releaseInbox(
-        this.db,
-        items.map((i) => i.id),
-        err instanceof Error ? err.message : String(err),
-        this.opts.maxAttempts ?? 5,
-      );
+      if (items.length === 1) return this.release(items[0]!, err);
+      this.opts.logger.warn({ err, items: items.length }, 'batch failed; retrying its items one by one');
+    }
+    for (const [i, item] of items.entries()) {
+      try {
+        await this.process([item]);
+      } catch (err) {
+        await this.release(item, err);
+        await unclaimInbox(
+          this.db,
+          items.slice(i + 1).map((x) => x.id),
+          this.opts.owner,
+        );
+        return;
+      }
     }
   };
+
+  /** Gives a failed item back with exponential back-off (1 s … 60 s), or fails it after its attempts. */
+  private async release(item: InboxItem, err: unknown): Promise<void> {
+    if (err instanceof LeaseLostError) return; // another worker owns it now
+    const message = err instanceof Error ? err.message : String(err);
+    const maxAttempts = this.opts.maxAttempts ?? 5;
+    this.opts.logger.error({ err, inboxId: item.id, attempt: item.attempts }, 'inbound event failed');
+    if (item.attempts >= maxAttempts)
+      this.opts.metrics.inbound.inc({
+        channel: item.event.channel,
+        kind: item.event.kind,
+        outcome: 'failed',
+      });
+    const backoff = Math.min(1000 * 2 ** (item.attempts - 1), 60_000);
+    await releaseInbox(this.db, [item.id], message, maxAttempts, backoff);
+  }
 
   private async process(items: InboxItem[]): Promise<void> {
     const statuses = items.filter((i) => i.event.kind === 'status');
@@ -80,6 +119,7 @@ export class Pipeline {
       await markInboxDone(
         this.db,
         rest.map((i) => i.id),
+        this.opts.owner,
       );
   }
 
@@ -87,57 +127,14 @@ export class Pipeline {
     await this.db.transaction().execute(async (trx) => {
       for (const item of items) {
         const e = item.event as StatusEvent;
-        if (e.callbackData) {
-          // A crash may have left the send in doubt: this notification proves it went out.
-          const rec = await reconcileByCallback(trx, e.callbackData, e.providerMessageId);
-          if (rec?.messageId) {
-            await trx
-              .updateTable('messages')
-              .set({ provider_message_id: e.providerMessageId })
-              .where('id', '=', rec.messageId)
-              .execute();
-            await audit(trx, {
-              action: 'outbox.reconciled',
-              messageId: rec.messageId,
-              outboxId: rec.outboxId,
-              reasonCode: 'status_callback',
-            });
-          }
-        }
-        await recordStatus(trx, e);
-        if (e.status === 'failed') await this.onFailedStatus(trx, e);
+        await applyStatus(trx, e);
         this.opts.metrics.statuses.inc({ channel: e.channel, status: e.status });
       }
       await markInboxDone(
         trx,
         items.map((i) => i.id),
+        this.opts.owner,
       );
-    });
-  }
-
-  /** An asynchronous failure (spec §1.5). 131047 means the window had closed: a template is needed. */
-  private async onFailedStatus(db: Db, e: StatusEvent): Promise<void> {
-    const code = e.errors?.[0]?.code;
-    const msg = await db
-      .selectFrom('messages')
-      .select(['id', 'person_id'])
-      .where('channel', '=', e.channel)
-      .where('provider_message_id', '=', e.providerMessageId)
-      .executeTakeFirst();
-    if (!msg) return;
-    if (code === 131047) {
-      await db
-        .updateTable('outbox')
-        .set({ state: 'needs_template', last_error_code: '131047', updated_at: Date.now() })
-        .where('message_id', '=', msg.id)
-        .execute();
-    }
-    await audit(db, {
-      action: 'message.failed',
-      personId: msg.person_id,
-      messageId: msg.id,
-      reasonCode: code === 131047 ? 'window_closed' : `provider_error_${code ?? 'unknown'}`,
-      detail: { errors: e.errors ?? [] },
     });
   }
 
@@ -247,6 +244,7 @@ export class Pipeline {
       await markInboxDone(
         trx,
         items.map((i) => i.id),
+        this.opts.owner,
       );
     });
     if (merged.length > 0) this.opts.onOutbox();

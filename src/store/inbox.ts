@@ -38,6 +38,7 @@ export async function commitToInbox(db: Db, events: InboundEvent[], now = Date.n
     received_at: now,
     processed_at: e.kind === 'other' || e.kind === 'error' ? now : null,
     last_error: null,
+    next_attempt_at: 0,
   }));
   const inserted = await db
     .insertInto('inbox')
@@ -51,6 +52,34 @@ export async function commitToInbox(db: Db, events: InboundEvent[], now = Date.n
       .map((r) => ({ id: r.id, orderingKey: r.ordering_key })),
     duplicates: rows.length - inserted.length,
   };
+}
+
+/**
+ * The items of one ordering key that may be processed now, oldest first, up to `upTo` (an id): the
+ * prefix before the first item that must go first but cannot yet (waiting for a retry, or leased by
+ * another live worker). Newer items of a conversation never overtake older ones.
+ */
+export async function claimableForKey(
+  db: Db,
+  orderingKey: string,
+  upTo: string,
+  now = Date.now(),
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('inbox')
+    .select(['id', 'state', 'lease_until', 'next_attempt_at'])
+    .where('ordering_key', '=', orderingKey)
+    .where('state', 'in', ['pending', 'processing'])
+    .where('id', '<=', upTo)
+    .orderBy('id')
+    .execute();
+  const out: string[] = [];
+  for (const r of rows) {
+    const leased = r.state === 'processing' && (r.lease_until ?? 0) >= now;
+    if (leased || r.next_attempt_at > now) break;
+    out.push(r.id);
+  }
+  return out;
 }
 
 /**
@@ -92,25 +121,46 @@ export async function claimInbox(
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** Marks items processed. Call inside the transaction that commits their effects. */
-export async function markInboxDone(db: Db, ids: string[], now = Date.now()): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .updateTable('inbox')
-    .set({ state: 'done', processed_at: now, lease_until: null, lease_owner: null, last_error: null })
-    .where('id', 'in', ids)
-    .execute();
+/** The worker no longer holds the lease on an item it was processing: its work must not commit. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
 }
 
 /**
- * Gives items back after a failed attempt: pending again, or `failed` (kept, with the error) when they
- * have used their attempts, so one poison event cannot block its conversation forever.
+ * Marks items processed. Call inside the transaction that commits their effects; with `owner`, it
+ * throws `LeaseLostError` (rolling the transaction back) unless this worker still holds every lease.
  */
-export async function releaseInbox(db: Db, ids: string[], error: string, maxAttempts: number): Promise<void> {
+export async function markInboxDone(db: Db, ids: string[], owner?: string, now = Date.now()): Promise<void> {
+  if (ids.length === 0) return;
+  let q = db
+    .updateTable('inbox')
+    .set({ state: 'done', processed_at: now, lease_until: null, lease_owner: null, last_error: null })
+    .where('id', 'in', ids);
+  if (owner !== undefined) q = q.where('state', '=', 'processing').where('lease_owner', '=', owner);
+  const r = await q.executeTakeFirst();
+  if (owner !== undefined && Number(r.numUpdatedRows) !== ids.length) {
+    throw new LeaseLostError(`lost the lease on ${ids.length - Number(r.numUpdatedRows)} inbox item(s)`);
+  }
+}
+
+/**
+ * Gives items back after a failed attempt: pending again after `backoffMs`, or `failed` (kept, with
+ * the error) when they have used their attempts, so one poison event cannot block its conversation
+ * forever.
+ */
+export async function releaseInbox(
+  db: Db,
+  ids: string[],
+  error: string,
+  maxAttempts: number,
+  backoffMs = 0,
+  now = Date.now(),
+): Promise<void> {
   if (ids.length === 0) return;
   await db
     .updateTable('inbox')
     .set((eb) => ({
+      next_attempt_at: now + backoffMs,
       state: eb
         .case()
         .when('attempts', '>=', maxAttempts)
@@ -123,6 +173,23 @@ export async function releaseInbox(db: Db, ids: string[], error: string, maxAtte
     }))
     .where('id', 'in', ids)
     .where('state', '=', 'processing')
+    .execute();
+}
+
+/** Gives back items claimed but not attempted (their attempt does not count). */
+export async function unclaimInbox(db: Db, ids: string[], owner: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('inbox')
+    .set((eb) => ({
+      state: 'pending',
+      lease_until: null,
+      lease_owner: null,
+      attempts: eb('attempts', '-', 1),
+    }))
+    .where('id', 'in', ids)
+    .where('state', '=', 'processing')
+    .where('lease_owner', '=', owner)
     .execute();
 }
 

@@ -197,6 +197,24 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0002_inbox_backoff': {
+    // A failed inbound event waits before its next attempt instead of being retried in a tight loop.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('inbox')
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('inbox_ordering')
+        .on('inbox')
+        .columns(['ordering_key', 'state', 'id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('inbox_ordering').execute();
+      await db.schema.alterTable('inbox').dropColumn('next_attempt_at').execute();
+    },
+  },
 };
 
 /** Provides the in-code migrations to Kysely's `Migrator`, in name order. */

@@ -69,12 +69,16 @@ export async function dueOutbox(db: Db, limit: number, now = Date.now()): Promis
     .execute();
 }
 
-/** When the next pending item falls due, to sleep until then. */
-export async function nextDueAt(db: Db): Promise<number | undefined> {
+/**
+ * When the next pending item that is not due yet falls due, to sleep until then. Items already due but
+ * held back (recipient busy, rate limit) are woken by their own events, not by this.
+ */
+export async function nextDueAt(db: Db, now = Date.now()): Promise<number | undefined> {
   const r = await db
     .selectFrom('outbox')
     .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-    .where('state', 'in', ['pending', 'unknown'])
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '>', now)
     .executeTakeFirst();
   return r?.at == null ? undefined : Number(r.at);
 }
@@ -95,6 +99,7 @@ export async function claimOutbox(
       lease_owner: owner,
       lease_until: now + leaseMs,
       attempts: eb('attempts', '+', 1),
+      coalesced_into: null,
       updated_at: now,
     }))
     .where('id', 'in', ids)
@@ -202,17 +207,25 @@ export async function releaseOwnedOutbox(
     .execute();
 }
 
+/** What a status callback settled: the send's own item and the replies coalesced into it. */
+export interface Reconciled {
+  outboxId: string;
+  messageId: string | null;
+  members: { outboxId: string; messageId: string | null }[];
+}
+
 /**
  * A status notification echoed our idempotency key (`biz_opaque_callback_data`): the send reached the
- * provider. If the item is still in doubt (in flight or parked after a crash), settle it as sent.
- * Returns the item's message id when it reconciled one.
+ * provider. If the item is in doubt (parked after a crash or a timeout, or in flight with an expired
+ * lease), settle it as sent, with the replies that were coalesced into it. An item in flight under a
+ * live lease is left to its sender, which settles it when the API answers.
  */
 export async function reconcileByCallback(
   db: Db,
   idempotencyKey: string,
   providerMessageId: string,
   now = Date.now(),
-): Promise<{ outboxId: string; messageId: string | null } | undefined> {
+): Promise<Reconciled | undefined> {
   const row = await db
     .updateTable('outbox')
     .set({
@@ -224,11 +237,53 @@ export async function reconcileByCallback(
       updated_at: now,
     })
     .where('idempotency_key', '=', idempotencyKey)
-    .where('state', 'in', ['unknown', 'pending', 'sending'])
     .where('provider_message_id', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('state', 'in', ['unknown', 'pending']),
+        eb.and([eb('state', '=', 'sending'), eb('lease_until', '<', now)]),
+      ]),
+    )
     .returning(['id', 'message_id'])
     .executeTakeFirst();
-  return row ? { outboxId: row.id, messageId: row.message_id } : undefined;
+  if (!row) return undefined;
+  const members = await db
+    .updateTable('outbox')
+    .set({ state: 'coalesced', lease_owner: null, lease_until: null, sent_at: now, updated_at: now })
+    .where('coalesced_into', '=', row.id)
+    .where('state', 'in', ['unknown', 'pending', 'sending'])
+    .returning(['id', 'message_id'])
+    .execute();
+  return {
+    outboxId: row.id,
+    messageId: row.message_id,
+    members: members.map((m) => ({ outboxId: m.id, messageId: m.message_id })),
+  };
+}
+
+/** Records that `memberIds` travel inside the leader's send (coalesced replies). */
+export async function groupUnder(db: Db, leaderId: string, memberIds: string[]): Promise<void> {
+  if (memberIds.length === 0) return;
+  await db.updateTable('outbox').set({ coalesced_into: leaderId }).where('id', 'in', memberIds).execute();
+}
+
+/**
+ * The oldest unfinished message to each recipient (`channel:account:recipient`). Only that one may be
+ * sent: a newer reply never overtakes an older one waiting for a retry or for proof of delivery.
+ */
+export async function headsOfLine(db: Db, recipients: string[]): Promise<Map<string, string>> {
+  const heads = new Map<string, string>();
+  if (recipients.length === 0) return heads;
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['channel', 'account', 'recipient', (eb) => eb.fn.min('id').as('id')])
+    .where('kind', '=', 'message')
+    .where('state', 'in', ['pending', 'sending', 'unknown'])
+    .where('recipient', 'in', [...new Set(recipients.map((r) => r.split(':').slice(2).join(':')))])
+    .groupBy(['channel', 'account', 'recipient'])
+    .execute();
+  for (const r of rows) heads.set(`${r.channel}:${r.account}:${r.recipient}`, String(r.id));
+  return heads;
 }
 
 /** Items by state, for the queue-depth gauge. */

@@ -94,6 +94,8 @@ export interface InboxTable {
   received_at: number;
   processed_at: number | null;
   last_error: string | null;
+  /** Earliest time of the next attempt after a failure. */
+  next_attempt_at: number;
 }
 
 export interface OutboxTable {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/index.ts';
 import { freePort, runCli, waitHttpOk, type Child } from '../helpers/process.ts';
 import { CREDS, waitFor } from '../helpers/stack.ts';
@@ -29,6 +29,7 @@ function env(): Record<string, string> {
     WHATSAPP_GRAPH_URL: sandbox.graphUrl,
     OUTBOX_RETRY_UNIT_MS: '20',
     OUTBOX_LEASE_MS: '1000',
+    WHATSAPP_TIMEOUT_MS: '800',
     OUTBOX_UNKNOWN_GRACE_MS: '1500',
     PIPELINE_LEASE_MS: '1000',
   };
@@ -36,7 +37,7 @@ function env(): Record<string, string> {
 
 async function startGateway(): Promise<void> {
   gateway = runCli(['start'], env());
-  await waitHttpOk(`http://127.0.0.1:${port}/readyz`);
+  await waitHttpOk(`http://127.0.0.1:${port}/readyz`, 60_000);
 }
 
 async function killGateway(): Promise<void> {
@@ -69,6 +70,11 @@ beforeAll(async () => {
   await startGateway();
 });
 
+beforeEach(async () => {
+  // A test that failed half-way may have left the gateway down.
+  if (!gateway) await startGateway();
+});
+
 afterAll(async () => {
   await killGateway();
   await sandbox.close();
@@ -78,21 +84,18 @@ describe('crash safety', () => {
   it('sends the reply exactly once when killed while the send is in flight (the API accepted it)', async () => {
     const user = '33700000001';
     sandbox.users.create({ waId: user, name: 'Ana' });
-    sandbox.faults.inject({ kind: 'send_hang', ms: 800, times: 1 });
+    sandbox.faults.inject({ kind: 'send_hang', ms: 1500, times: 1 });
     sandbox.userSends(user, 'When are you open?');
-    await waitFor(
-      () => outboxRows().some((r) => r.recipient === user && r.state === 'sending'),
-      10_000,
-      'send in flight',
-    );
+    // The fault is used up when the send request reaches the API: it is now hanging there.
+    await waitFor(() => sandbox.faults.list().length === 0, 20_000, 'send reached the API');
     await killGateway();
     // The API processes the hung request after the gateway died: the message goes out, and the
     // `sent` status (carrying our idempotency key) waits in the sandbox's webhook retries.
-    await waitFor(() => sandbox.sentTo(user).length === 1, 5000, 'API accepted');
+    await waitFor(() => sandbox.sentTo(user).length === 1, 20_000, 'API accepted');
     await startGateway();
     await waitFor(
       () => outboxRows().find((r) => r.recipient === user)?.state === 'sent',
-      15_000,
+      30_000,
       'reconciled',
     );
     await new Promise((r) => setTimeout(r, 2500)); // past the unknown-grace: nothing more goes out
@@ -107,11 +110,11 @@ describe('crash safety', () => {
     sandbox.users.create({ waId: user, name: 'Ben' });
     const fault = sandbox.faults.inject({ kind: 'send_error', code: 131000, times: 'always' });
     sandbox.userSends(user, 'Do you deliver?');
-    await waitFor(() => outboxRows().some((r) => r.recipient === user), 10_000, 'reply queued');
+    await waitFor(() => outboxRows().some((r) => r.recipient === user), 20_000, 'reply queued');
     await killGateway();
     sandbox.faults.clear(fault.id);
     await startGateway();
-    await waitFor(() => sandbox.sentTo(user).length >= 1, 15_000, 'reply after restart');
+    await waitFor(() => sandbox.sentTo(user).length >= 1, 30_000, 'reply after restart');
     await new Promise((r) => setTimeout(r, 1000));
     expect(sandbox.sentTo(user)).toHaveLength(1);
   });
@@ -125,13 +128,13 @@ describe('crash safety', () => {
       const msg = sandbox.userSends(user, 'Is there a warranty?');
       await waitFor(
         () => sandbox.webhookLog.slice(before).some((a) => a.status === 200 && a.body.includes(msg.id)),
-        10_000,
+        20_000,
         'webhook acknowledged',
       );
       await new Promise((r) => setTimeout(r, delayMs));
       await killGateway();
       await startGateway();
-      await waitFor(() => sandbox.sentTo(user).length >= 1, 15_000, 'reply after restart');
+      await waitFor(() => sandbox.sentTo(user).length >= 1, 30_000, 'reply after restart');
       await new Promise((r) => setTimeout(r, 2500));
       expect(sandbox.sentTo(user)).toHaveLength(1);
     },

@@ -167,9 +167,9 @@ describe('answering through the Cloud API (sandbox)', () => {
     const a = await db()
       .selectFrom('audit_log')
       .selectAll()
-      .where('action', '=', 'message.failed')
+      .where('action', '=', 'outbox.needs_template')
       .executeTakeFirstOrThrow();
-    expect(a.reason_code).toBe('window_closed');
+    expect(a).toMatchObject({ reason_code: 'window_closed', message_id: msg!.id });
     expect(sb.sentTo(USER)[0]).toMatchObject({ status: 'failed' });
   });
 
@@ -186,7 +186,8 @@ describe('answering through the Cloud API (sandbox)', () => {
       return r[0]?.state === 'needs_template' && r;
     });
     expect(row).toMatchObject({ attempts: 1, last_error_code: '131047' });
-    expect((await outMessages())[0]).toMatchObject({ status: 'needs_template', error_code: '131047' });
+    // The same outcome as the asynchronous failure: the message failed with 131047, the reply waits.
+    expect((await outMessages())[0]).toMatchObject({ status: 'failed', error_code: '131047' });
     expect(sb.sentTo(USER)).toHaveLength(0);
   });
 

@@ -58,3 +58,17 @@ describe('decideRetry', () => {
     expect(d).toMatchObject({ delayMs: 1200 });
   });
 });
+
+describe('decideRetry for sends in doubt', () => {
+  it('parks a send whose outcome is unknown instead of resending at once', () => {
+    expect(decideRetry(f({ kind: 'in_doubt' }, 'timeout'), 1, policy).action).toBe('park');
+  });
+
+  it('caps the pair-limit back-off at 15 minutes', () => {
+    const d = decideRetry(f({ kind: 'throttled', scope: 'recipient' }, 131056), 7, {
+      ...policy,
+      maxAttempts: 99,
+    });
+    expect(d).toMatchObject({ delayMs: 900_000 });
+  });
+});

@@ -75,13 +75,25 @@ describe('describeWhatsAppFailure (spec §2.4)', () => {
     expect(d).toMatchObject({ failure, code: `http_${status}` });
   });
 
-  it('classifies a timeout as transient', () => {
+  it('classifies a timeout as in doubt: Meta may have accepted the send', () => {
     const d = describeWhatsAppFailure(new WhatsAppTimeoutError('POST https://graph/x', 10_000));
-    expect(d).toMatchObject({ failure: TRANSIENT, code: 'timeout' });
+    expect(d).toMatchObject({ failure: { kind: 'in_doubt' }, code: 'timeout' });
   });
 
-  it('classifies a network error as transient', () => {
-    const d = describeWhatsAppFailure(new WhatsAppNetworkError('POST https://graph/x', 'ECONNRESET'));
+  it('classifies a connection lost mid-request as in doubt', () => {
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const d = describeWhatsAppFailure(
+      new WhatsAppNetworkError('POST https://graph/x', 'reset', { cause: reset }),
+    );
+    expect(d).toMatchObject({ failure: { kind: 'in_doubt' }, code: 'network' });
+  });
+
+  it('classifies a connection never made as transient', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const fetchErr = new TypeError('fetch failed', { cause: refused });
+    const d = describeWhatsAppFailure(
+      new WhatsAppNetworkError('POST https://graph/x', 'refused', { cause: fetchErr }),
+    );
     expect(d).toMatchObject({ failure: TRANSIENT, code: 'network' });
   });
 

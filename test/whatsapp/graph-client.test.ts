@@ -134,7 +134,7 @@ describe('GraphClient.sendMessage', () => {
     const err = await caught(client({ timeoutMs: 150 }).sendMessage(TEXT_BODY));
     expect(err).toBeInstanceOf(WhatsAppTimeoutError);
     expect(Date.now() - started).toBeLessThan(900);
-    expect(describeWhatsAppFailure(err)).toMatchObject({ failure: { kind: 'transient' }, code: 'timeout' });
+    expect(describeWhatsAppFailure(err)).toMatchObject({ failure: { kind: 'in_doubt' }, code: 'timeout' });
   });
 
   it('times out when the body stalls after the headers', async () => {

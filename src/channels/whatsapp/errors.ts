@@ -123,6 +123,18 @@ export class WhatsAppTimeoutError extends WhatsAppNetworkError {
 const THROTTLED_ACCOUNT: FailureClass = { kind: 'throttled', scope: 'account' };
 const TRANSIENT: FailureClass = { kind: 'transient' };
 const PERMANENT: FailureClass = { kind: 'permanent' };
+const IN_DOUBT: FailureClass = { kind: 'in_doubt' };
+
+/** Transport errors that happen before any byte of the request can reach the server. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+function neverSent(err: Error): boolean {
+  for (let c: unknown = err.cause, depth = 0; c instanceof Error && depth < 4; c = c.cause, depth++) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (code && NOT_CONNECTED.has(code)) return true;
+  }
+  return false;
+}
 
 /**
  * Meta codes with a class other than permanent. Everything not listed is permanent: bad parameters
@@ -167,12 +179,14 @@ export function describeWhatsAppFailure(err: unknown): DeliveryFailure {
     };
   }
   if (err instanceof WhatsAppTimeoutError) {
-    // spec §2.4 table: timeouts and network errors are transient; Meta may have accepted the send,
-    // which the outbox's idempotency key (biz_opaque_callback_data) lets us recognise later.
-    return { failure: TRANSIENT, code: 'timeout', message: err.message };
+    // Meta may have accepted the send and only the answer was lost: in doubt, not transient. The
+    // outbox's idempotency key (biz_opaque_callback_data) lets a later status prove it went out.
+    return { failure: IN_DOUBT, code: 'timeout', message: err.message };
   }
   if (err instanceof WhatsAppNetworkError) {
-    return { failure: TRANSIENT, code: 'network', message: err.message };
+    // A connection that was never made cannot have delivered anything; any other transport failure
+    // (reset, socket closed mid-answer) may have happened after Meta read the request.
+    return { failure: neverSent(err) ? TRANSIENT : IN_DOUBT, code: 'network', message: err.message };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { failure: PERMANENT, code: 'unexpected', message };
