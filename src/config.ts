@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { llmConfigFrom, LlmConfigError } from './assistant/llm/settings.ts';
 
 /**
  * Configuration: an optional JSON file plus environment variables (which win), validated at start.
@@ -50,7 +51,7 @@ export const ConfigSchema = z.object({
     .regex(/^local$/, 'expected "local" (the NATS JetStream queue is not built yet)')
     .default('local'),
   PASSERELLE_ADMIN_TOKEN: z.string().min(16, 'expected a token of at least 16 characters').optional(),
-  /** Knowledge base file; default: the bundled sample business (`kb/sample.json` of the package). */
+  /** Knowledge base file; default: the bundled sample business (`kb/sample/` of the package: en, fr, es, pt). */
   PASSERELLE_KB: nonEmpty.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -81,6 +82,15 @@ export const ConfigSchema = z.object({
   LLM_MODEL: nonEmpty.optional(),
   LLM_API_KEY: nonEmpty.optional(),
 
+  /** How long one LLM answer may take before the offline assistant answers instead. */
+  LLM_TIMEOUT_MS: positiveInt('a positive number of milliseconds').default(20_000),
+  /** Retries of an LLM call after 429/5xx before falling back to the offline assistant. */
+  LLM_MAX_RETRIES: z.coerce
+    .number({ error: 'expected an integer from 0 to 5' })
+    .int()
+    .min(0)
+    .max(5)
+    .default(2),
   /** Attempts before a reply is dead-lettered. */
   OUTBOX_MAX_ATTEMPTS: positiveInt('a positive integer').default(8),
   /** Unit of the retry back-off: 1 s in production; tests compress it. */
@@ -200,6 +210,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     throw new ConfigError([
       `OUTBOX_LEASE_MS: expected more than WHATSAPP_TIMEOUT_MS (${cfg.WHATSAPP_TIMEOUT_MS}), got ${cfg.OUTBOX_LEASE_MS}`,
     ]);
+  }
+  try {
+    llmConfigFrom(cfg);
+  } catch (err) {
+    if (err instanceof LlmConfigError) throw new ConfigError([err.message]);
+    throw err;
   }
   for (const k of known) sources[k] ??= 'default';
   return { ...cfg, whatsappMode: present.length === 0 ? 'sandbox' : 'cloud', sources };

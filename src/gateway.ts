@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { KeywordAssistant } from './assistant/keyword.ts';
 import { loadKnowledgeBase, SAMPLE_KB } from './assistant/kb.ts';
+import { createLlmAssistant } from './assistant/llm/index.ts';
+import { llmConfigFrom } from './assistant/llm/settings.ts';
 import type { Assistant } from './assistant/port.ts';
 import { GraphClient } from './channels/whatsapp/graph-client.ts';
 import { WhatsAppOutbound } from './channels/whatsapp/outbound.ts';
@@ -99,8 +101,7 @@ export class Gateway {
       logger: this.logger,
       concurrency: config.PIPELINE_CONCURRENCY,
     });
-    const assistant =
-      opts.assistant ?? new KeywordAssistant(loadKnowledgeBase(config.PASSERELLE_KB ?? SAMPLE_KB));
+    const assistant = opts.assistant ?? this.buildAssistant();
     this.dispatcher = new Dispatcher({
       store: this.store,
       channels: {
@@ -132,6 +133,26 @@ export class Gateway {
       inbox: await inboxDepth(this.store.db),
       outbox: await outboxDepth(this.store.db),
     }));
+  }
+
+  /** The offline knowledge-base assistant, and an LLM in front of it when `LLM_*` is configured. */
+  private buildAssistant(): Assistant {
+    const kb = loadKnowledgeBase(this.config.PASSERELLE_KB ?? SAMPLE_KB);
+    const offline = new KeywordAssistant(kb);
+    const llm = llmConfigFrom(this.config);
+    if (!llm) return offline;
+    this.logger.info(
+      { provider: llm.provider, model: llm.model },
+      'LLM answers enabled, grounded in the knowledge base',
+    );
+    return createLlmAssistant({
+      config: llm,
+      kb,
+      fallback: offline,
+      db: this.store.db,
+      logger: this.logger,
+      tuning: { timeoutMs: this.config.LLM_TIMEOUT_MS, maxRetries: this.config.LLM_MAX_RETRIES },
+    });
   }
 
   private readonly graphClients = new Map<string, GraphClient>();

@@ -215,6 +215,37 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('inbox').dropColumn('next_attempt_at').execute();
     },
   },
+  '0003_llm_usage': {
+    // Token usage of LLM answers, per conversation (no foreign keys: erasure deletes rows by person).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('llm_usage')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('input_tokens', 'integer')
+        .addColumn('output_tokens', 'integer')
+        .addColumn('latency_ms', 'integer', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('llm_usage_conversation')
+        .on('llm_usage')
+        .columns(['conversation_id', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('llm_usage_person')
+        .on('llm_usage')
+        .columns(['person_id', 'created_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('llm_usage').ifExists().execute();
+    },
+  },
 };
 
 /** Provides the in-code migrations to Kysely's `Migrator`, in name order. */

@@ -146,6 +146,20 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+/** Token usage of one LLM call. Token counts are null when the provider did not report them. */
+export interface LlmUsageTable {
+  id: string;
+  conversation_id: string;
+  person_id: string;
+  provider: string;
+  model: string;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  latency_ms: number;
+  outcome: string;
+  created_at: number;
+}
+
 export interface Database {
   people: PeopleTable;
   contacts: ContactsTable;
@@ -156,4 +170,5 @@ export interface Database {
   outbox: OutboxTable;
   consents: ConsentsTable;
   audit_log: AuditLogTable;
+  llm_usage: LlmUsageTable;
 }
