@@ -13,7 +13,7 @@ export class KeywordAssistant implements Assistant {
 
   constructor(
     private readonly kb: KnowledgeBase,
-    private readonly thresholds = { answer: 0.35, choice: 0.15, margin: 0.12 },
+    private readonly thresholds = { answer: 0.12, choice: 0.08, margin: 0.05 },
   ) {
     const docs = kb.entries.map((e) => tokens([...e.questions, e.id.replace(/[-_.]/g, ' ')].join(' ')));
     const df = new Map<string, number>();
