@@ -65,22 +65,28 @@ describe('parseWebhook envelope (spec §1.3)', () => {
     ['a body without entry', { object: WABA }],
     ['entry that is not an array', { object: WABA, entry: {} }],
     ['a change without field', { object: WABA, entry: [{ id: '1', changes: [{ value: {} }] }] }],
-    [
-      'a message without id',
-      { object: WABA, entry: [{ id: '1', changes: [messagesChange('pn', [{ type: 'text' }])] }] },
-    ],
-    [
-      'a messages value that is not an object',
-      { object: WABA, entry: [{ id: '1', changes: [{ field: 'messages', value: 3 }] }] },
-    ],
-    [
-      'a message with no sender',
-      { object: WABA, entry: [{ id: '1', changes: [messagesChange('pn', [textMessage('wamid.X', '')])] }] },
-    ],
   ])('reports %s as malformed', (_name, body) => {
     const r = parseWebhook(body);
     expect(r).toMatchObject({ ok: false, error: 'malformed' });
     if (!r.ok) expect(r.message.length).toBeGreaterThan(0);
+  });
+
+  it.each<[string, unknown]>([
+    ['a message without id', messagesChange('pn', [{ type: 'text' }])],
+    ['a messages value that is not an object', { field: 'messages', value: 3 }],
+    ['a message with no sender', messagesChange('pn', [textMessage('wamid.X', '')])],
+  ])('keeps %s as a malformed record and reads the rest of the body', (_name, bad) => {
+    const body = {
+      object: WABA,
+      entry: [{ id: '1', changes: [bad, messagesChange('pn', [textMessage('wamid.OK')])] }],
+    };
+    const r = parseWebhook(body);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.events).toHaveLength(2);
+    expect(r.events[0]).toMatchObject({ kind: 'other', field: 'malformed' });
+    expect((r.events[0] as { value: { problem: string } }).value.problem.length).toBeGreaterThan(0);
+    expect(r.events[1]).toMatchObject({ kind: 'message', providerMessageId: 'wamid.OK' });
   });
 
   it('accepts an empty entry list with no events', () => {

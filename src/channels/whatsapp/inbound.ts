@@ -33,7 +33,9 @@ export interface ParseOptions {
 export const WHATSAPP_OBJECT = 'whatsapp_business_account';
 
 /**
- * Reads every entry → change → value of a webhook body (spec §1.3) into events, in body order:
+ * Reads every entry → change → value of a webhook body (spec §1.3) into events, in body order. Only an
+ * unreadable envelope is `malformed`; an unreadable change becomes an `other` event of field
+ * `malformed` and the rest of the body is read.
  * - `field: "messages"`: one `message` event per `messages[]`, one `status` per `statuses[]`
  *   (spec §1.5) and one `error` event per change with `value.errors[]`; a change with none of the
  *   three (e.g. `user_actions`, link clicks) becomes one `other` event;
@@ -56,18 +58,20 @@ export function parseWebhook(body: unknown, opts: ParseOptions = {}): ParseResul
 
   const receivedAt = opts.receivedAt ?? Date.now();
   const events: InboundEvent[] = [];
-  try {
-    env.data.entry.forEach((entry, i) => {
-      entry.changes.forEach((change, j) => {
-        const where = `entry[${i}].changes[${j}]`;
-        const ctx: ChangeContext = { entryId: entry.id, entryTime: entry.time, change, receivedAt, where };
+  env.data.entry.forEach((entry, i) => {
+    entry.changes.forEach((change, j) => {
+      const where = `entry[${i}].changes[${j}]`;
+      const ctx: ChangeContext = { entryId: entry.id, entryTime: entry.time, change, receivedAt, where };
+      try {
         events.push(...changeEvents(ctx));
-      });
+      } catch (err) {
+        // One unreadable change must not cost the rest of the body: refusing the POST would make Meta
+        // redeliver the same body for 7 days, and every valid event in it would be lost with it.
+        if (!(err instanceof Malformed)) throw err;
+        events.push(malformedEvent(ctx, err.message));
+      }
     });
-  } catch (err) {
-    if (err instanceof Malformed) return { ok: false, error: 'malformed', message: err.message };
-    throw err;
-  }
+  });
   return { ok: true, events };
 }
 
@@ -232,6 +236,18 @@ function otherEvent(ctx: ChangeContext): OtherEvent {
     timestamp: entryTimeMs(ctx),
     field: ctx.change.field,
     value,
+  };
+}
+
+/**
+ * A change we could not read (no message id, no sender, a value of the wrong shape): kept as received,
+ * with the problem, as an `other` event of field `malformed`, so an operator can see it.
+ */
+function malformedEvent(ctx: ChangeContext, problem: string): OtherEvent {
+  return {
+    ...otherEvent(ctx),
+    field: 'malformed',
+    value: { problem, field: ctx.change.field, value: ctx.change.value },
   };
 }
 
