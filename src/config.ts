@@ -37,7 +37,11 @@ const nonEmpty = z.string().min(1, 'expected a non-empty string');
 
 export const ConfigSchema = z.object({
   PORT: port.default(8080),
-  HOST: nonEmpty.default('0.0.0.0'),
+  /**
+   * Address to listen on. Default: 127.0.0.1 with the sandbox (its control API has no authentication),
+   * 0.0.0.0 with the Cloud API (Meta must reach the webhook, usually through a TLS reverse proxy).
+   */
+  HOST: nonEmpty.optional(),
   /** Public base URL the gateway is reached at (used in printed links); defaults to http://localhost:PORT. */
   PUBLIC_URL: url(['http:', 'https:']).optional(),
   DATABASE_URL: z
@@ -110,7 +114,8 @@ export const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt('a positive number of milliseconds').default(10_000),
 });
 
-export type Config = z.infer<typeof ConfigSchema> & {
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'HOST'> & {
+  HOST: string;
   /** `cloud` talks to Meta's Graph API; `sandbox` wires the local emulator in. */
   whatsappMode: 'cloud' | 'sandbox';
   /** Where each key came from, for `doctor` and error messages. */
@@ -161,7 +166,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const problems: string[] = [];
   const sources: Record<string, 'env' | 'file' | 'default'> = {};
 
-  const fileValues = opts.file === false ? {} : readConfigFile(opts.file ?? env.PASSERELLE_CONFIG, problems);
+  const fileValues =
+    opts.file === false
+      ? {}
+      : readConfigFile(
+          opts.file ?? env.PASSERELLE_CONFIG,
+          opts.file !== undefined ? '--config' : 'PASSERELLE_CONFIG',
+          problems,
+        );
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fileValues)) {
     if (!known.has(k)) problems.push(`${k} (config file): unknown key`);
@@ -218,14 +230,24 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     throw err;
   }
   for (const k of known) sources[k] ??= 'default';
-  return { ...cfg, whatsappMode: present.length === 0 ? 'sandbox' : 'cloud', sources };
+  const whatsappMode = present.length === 0 ? 'sandbox' : 'cloud';
+  return {
+    ...cfg,
+    HOST: cfg.HOST ?? (whatsappMode === 'sandbox' ? '127.0.0.1' : '0.0.0.0'),
+    whatsappMode,
+    sources,
+  };
 }
 
-function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
+function readConfigFile(
+  path: string | undefined,
+  label: string,
+  problems: string[],
+): Record<string, unknown> {
   const explicit = path !== undefined && path !== '';
   const file = resolve(explicit ? path : 'passerelle.config.json');
   if (!existsSync(file)) {
-    if (explicit) problems.push(`PASSERELLE_CONFIG: file not found: ${file}`);
+    if (explicit) problems.push(`${label}: file not found: ${file}`);
     return {};
   }
   try {

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { KeywordAssistant } from './assistant/keyword.ts';
-import { loadKnowledgeBase, SAMPLE_KB } from './assistant/kb.ts';
+import { KbError, loadKnowledgeBase, SAMPLE_KB } from './assistant/kb.ts';
 import { createLlmAssistant } from './assistant/llm/index.ts';
 import { llmConfigFrom } from './assistant/llm/settings.ts';
 import type { Assistant } from './assistant/port.ts';
 import { GraphClient } from './channels/whatsapp/graph-client.ts';
 import { WhatsAppOutbound } from './channels/whatsapp/outbound.ts';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { newId } from './core/ids.ts';
 import { createLogger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -19,6 +19,7 @@ import { LocalQueue } from './queue/local.ts';
 import type { WorkQueue } from './queue/port.ts';
 import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
 import { healthRoutes } from './server/health.ts';
+import { homeRoute } from './server/home.ts';
 import { whatsappWebhookRoutes } from './server/whatsapp-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { inboxDepth, releaseOwnedInbox } from './store/inbox.ts';
@@ -137,7 +138,13 @@ export class Gateway {
 
   /** The offline knowledge-base assistant, and an LLM in front of it when `LLM_*` is configured. */
   private buildAssistant(): Assistant {
-    const kb = loadKnowledgeBase(this.config.PASSERELLE_KB ?? SAMPLE_KB);
+    let kb;
+    try {
+      kb = loadKnowledgeBase(this.config.PASSERELLE_KB ?? SAMPLE_KB);
+    } catch (err) {
+      if (err instanceof KbError) throw new ConfigError(err.problems.map((p) => `PASSERELLE_KB: ${p}`));
+      throw err;
+    }
     const offline = new KeywordAssistant(kb);
     const llm = llmConfigFrom(this.config);
     if (!llm) return offline;
@@ -188,6 +195,7 @@ export class Gateway {
 
   private async registerRoutes(): Promise<void> {
     await this.app.register(healthRoutes, { metrics: this.metrics, ready: () => this.readiness() });
+    await this.app.register(homeRoute, { sandbox: this.config.whatsappMode === 'sandbox' });
     await this.app.register(whatsappWebhookRoutes, {
       db: this.store.db,
       queue: this.queue,
@@ -197,6 +205,8 @@ export class Gateway {
     });
     if (this.config.whatsappMode === 'sandbox') {
       this.sandbox = await mountSandbox(this.app, {
+        // A first simulated user, so the phone page is ready to chat on first open.
+        users: [{ waId: '33612345678', name: 'Alex (demo)' }],
         appSecret: this.whatsapp.appSecret,
         verifyToken: this.whatsapp.verifyToken,
         accessToken: this.whatsapp.accessToken,

@@ -23,6 +23,31 @@ function nonNegativeInt(v: string): number {
   return n;
 }
 
+function portNumber(v: string): string {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return v;
+}
+
+function windowMode(v: string): 'async' | 'sync' {
+  if (v !== 'async' && v !== 'sync') throw new InvalidArgumentError('expected async or sync');
+  return v;
+}
+
+function httpUrl(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new InvalidArgumentError('expected a URL like http://127.0.0.1:3000/webhook');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new InvalidArgumentError('expected an http:// or https:// URL, like http://127.0.0.1:3000/webhook');
+  }
+  return v;
+}
+
 /**
  * `passerelle sandbox`: runs the WhatsApp Cloud API emulator alone, pointed at any webhook URL, so it
  * can test any WhatsApp bot — not only Passerelle.
@@ -31,9 +56,9 @@ export function registerSandbox(program: Command): void {
   program
     .command('sandbox')
     .description('Run the local WhatsApp Cloud API emulator alone, sending webhooks to any bot')
-    .option('-p, --port <port>', 'HTTP port', '8090')
+    .option('-p, --port <port>', 'HTTP port', portNumber, '8090')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('-w, --webhook <url>', "your bot's webhook URL (e.g. http://127.0.0.1:3000/webhook)")
+    .option('-w, --webhook <url>', "your bot's webhook URL (e.g. http://127.0.0.1:3000/webhook)", httpUrl)
     .option(
       '--app-secret <secret>',
       'app secret used to sign webhooks (default: WHATSAPP_APP_SECRET or random)',
@@ -54,22 +79,16 @@ export function registerSandbox(program: Command): void {
     .option(
       '--window-mode <mode>',
       'free-form send outside the 24 h window: async (200 then failed status) or sync (400)',
+      windowMode,
       'async',
     )
     .option('--duplicates <n>', 'extra copies of every webhook, to test de-duplication', nonNegativeInt, 0)
-    .option('--bsuid', 'include business-scoped user ids and usernames (spec §1.7)')
+    .option(
+      '--bsuid',
+      'include business-scoped user ids and usernames in webhooks (WhatsApp usernames, 2026)',
+    )
     .option('--verify', 'perform the GET verification handshake against --webhook at start')
     .action(async (o: SandboxCliOptions) => {
-      if (o.windowMode !== 'async' && o.windowMode !== 'sync') {
-        throw new InvalidArgumentError('--window-mode: expected async or sync');
-      }
-      if (o.webhook !== undefined) {
-        try {
-          new URL(o.webhook);
-        } catch {
-          throw new Error(`--webhook: expected a URL like http://127.0.0.1:3000/webhook, got "${o.webhook}"`);
-        }
-      }
       const secrets = {
         appSecret: o.appSecret ?? process.env.WHATSAPP_APP_SECRET ?? randomBytes(16).toString('hex'),
         verifyToken:

@@ -28,6 +28,8 @@ describe('configuration', () => {
     expect(c.QUEUE_URL).toBe('local');
     expect(c.WHATSAPP_API_VERSION).toBe('v25.0');
     expect(c.whatsappMode).toBe('sandbox');
+    // The sandbox's control API has no authentication: loopback only unless asked otherwise.
+    expect(c.HOST).toBe('127.0.0.1');
   });
 
   it('names the key and what is expected for a bad value', () => {
@@ -60,6 +62,7 @@ describe('configuration', () => {
       WHATSAPP_PHONE_NUMBER_ID: '123',
     });
     expect(c.whatsappMode).toBe('cloud');
+    expect(c.HOST).toBe('0.0.0.0');
   });
 
   it('refuses a partial set of WhatsApp credentials, naming the missing ones', () => {

@@ -28,6 +28,7 @@ describe('passerelle CLI', () => {
       });
       await waitHttpOk(`${url}/healthz`);
       expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({ status: 'ready' });
+      expect(await (await fetch(`${url}/`)).text()).toContain('href="/sandbox"');
       const phone = await fetch(`${url}/sandbox`);
       expect(phone.status).toBe(200);
       expect(await phone.text()).toContain('<html');
@@ -63,6 +64,13 @@ describe('passerelle CLI', () => {
   it('rejects a bad sandbox option with a clear message', async () => {
     const child = runCli(['sandbox', '--webhook', 'not a url'], {});
     expect(await child.exited).toBe(1);
-    expect(child.output()).toContain('--webhook: expected a URL');
+    expect(child.output()).toContain("option '-w, --webhook <url>' argument 'not a url' is invalid");
+    expect(child.output()).toContain('expected a URL like http://127.0.0.1:3000/webhook');
+    const noScheme = runCli(['sandbox', '--webhook', 'localhost:3000'], {});
+    expect(await noScheme.exited).toBe(1);
+    expect(noScheme.output()).toContain('expected an http:// or https:// URL');
+    const mode = runCli(['sandbox', '--window-mode', 'foo'], {});
+    expect(await mode.exited).toBe(1);
+    expect(mode.output()).toContain('expected async or sync');
   });
 });

@@ -83,8 +83,14 @@ describe('answering through the Cloud API (sandbox)', () => {
       return rows[0]?.status === 'read' && rows;
     });
     expect(JSON.parse(m!.meta ?? '{}')).toHaveProperty('readAt');
-    const history = await db().selectFrom('message_statuses').select('status').execute();
-    expect(history.map((h) => h.status).sort()).toEqual(['delivered', 'read', 'sent']);
+    await sb.idle();
+    const history = await waitFor(async () => {
+      const h = (await db().selectFrom('message_statuses').select('status').execute())
+        .map((x) => x.status)
+        .sort();
+      return h.length === 3 && h;
+    });
+    expect(history).toEqual(['delivered', 'read', 'sent']);
   });
 
   it('retries after 130429 and delivers', async () => {
@@ -219,7 +225,11 @@ describe('answering through the Cloud API (sandbox)', () => {
     await waitFor(async () => (await outbox()).length === 3, 5000, 'three replies queued');
     const sent = await waitFor(() => sb.sentTo(USER).length === 2 && sb.sentTo(USER), 5000, 'two sends');
     expect(textOf(sent[1]!)).toMatch(/We deliver[\s\S]*5-year warranty/);
-    const states = (await outbox()).map((r) => r.state);
+    // The API answered; the gateway records it a moment later.
+    const states = await waitFor(async () => {
+      const s = (await outbox()).map((r) => r.state);
+      return s.join() === 'sent,sent,coalesced' && s;
+    });
     expect(states).toEqual(['sent', 'sent', 'coalesced']);
     const msgs = await outMessages();
     expect(msgs.map((m) => m.status)).toContain('coalesced');

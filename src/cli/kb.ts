@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { KbError, loadKnowledgeBase } from '../assistant/kb/load.ts';
+import { evaluate } from '../assistant/kb/eval.ts';
+import type { EvalQuery, KbMetrics } from '../assistant/kb/eval.ts';
+import { buildMatcher } from '../assistant/kb/matcher.ts';
+
+/** Bad input to `kb eval` (missing file, bad query line, unknown entry id): exit code 2. */
+export class KbEvalInputError extends Error {
+  override name = 'KbEvalInputError';
+}
+
+const QueryLine = z.object({
+  text: z.string().min(1, 'expected a non-empty "text"'),
+  expected: z.union([z.string().min(1), z.null()], {
+    message: 'expected "expected" to be an entry id or null',
+  }),
+});
+
+/**
+ * Parses a JSONL query file (PRODUCT.md contract: `{"text":"…","expected":"entry-id"}` or
+ * `{"expected":null}` for out of scope). Blank lines are skipped; every problem names its line.
+ */
+export function parseQueries(source: string, file: string, ids: ReadonlySet<string>): EvalQuery[] {
+  const queries: EvalQuery[] = [];
+  const problems: string[] = [];
+  source.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim()) return;
+    const where = `${file}:${i + 1}`;
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch (err) {
+      problems.push(`${where}: invalid JSON (${(err as Error).message})`);
+      return;
+    }
+    const parsed = QueryLine.safeParse(data);
+    if (!parsed.success) {
+      problems.push(`${where}: ${parsed.error.issues.map((x) => x.message).join('; ')}`);
+      return;
+    }
+    const { text, expected } = parsed.data;
+    if (expected !== null && !ids.has(expected)) problems.push(`${where}: unknown entry id "${expected}"`);
+    else queries.push({ text, expected });
+  });
+  if (problems.length) throw new KbEvalInputError(problems.slice(0, 20).join('\n'));
+  if (!queries.length) throw new KbEvalInputError(`${file}: no queries`);
+  return queries;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new KbEvalInputError(
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
+  }
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+
+/** The readable form of the metrics (without `--json`). */
+export function renderMetrics(m: KbMetrics): string {
+  const rows: [string, string][] = [
+    ['queries', `${m.queries} (${m.inScope} in scope, ${m.outOfScope} out of scope)`],
+    ['in-scope accuracy', pct(m.inScopeAccuracy)],
+    ['out-of-scope recall', pct(m.oosRecall)],
+    ['out-of-scope precision', pct(m.oosPrecision)],
+    ['macro-F1', pct(m.macroF1)],
+    ['recall@1 / @3', `${pct(m.recallAt1)} / ${pct(m.recallAt3)}`],
+    ['MRR', m.mrr === null ? '—' : m.mrr.toFixed(3)],
+    [
+      'decisions',
+      `${m.decisions.answer} answer, ${m.decisions.choose} choose, ${m.decisions.out_of_scope} out of scope`,
+    ],
+    ['latency p50 / p99', `${m.latencyMs.p50.toFixed(2)} / ${m.latencyMs.p99.toFixed(2)} ms`],
+    ['index build', `${m.buildMs.toFixed(0)} ms (+ ${m.calibrationMs.toFixed(0)} ms calibration)`],
+    ['thresholds', `scope ${m.thresholds.scope.toFixed(3)}, answer ${m.thresholds.answer.toFixed(3)}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** Where `kb eval` writes; replaceable in tests. */
+export interface KbIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const consoleIo: KbIo = { out: (t) => console.log(t), err: (t) => console.error(t) };
+
+/**
+ * `passerelle kb eval --kb FILE --queries FILE.jsonl [--json]`: builds the offline matcher for the KB
+ * (calibrated as at start-up), runs every query and prints the metrics — one JSON object with `--json`
+ * (PRODUCT.md contract), a table otherwise. Bad input exits with code 2 and says which file and line.
+ */
+export function registerKb(program: Command, io: KbIo = consoleIo): void {
+  const kb = program.command('kb').description('Knowledge-base tools');
+  kb.command('eval')
+    .description('Evaluate the offline matcher on labelled queries (JSON Lines)')
+    .requiredOption('--kb <path>', 'knowledge base: a folder of Markdown files or a JSON/YAML file')
+    .requiredOption('--queries <file>', 'JSON Lines: {"text":"…","expected":"entry-id"} or {"expected":null}')
+    .option('--json', 'print one JSON object of metrics')
+    .option('--seed <n>', 'seed of training and calibration', '1')
+    .action((opts: { kb: string; queries: string; json?: boolean; seed: string }) => {
+      try {
+        const seed = Number(opts.seed);
+        if (!Number.isInteger(seed))
+          throw new KbEvalInputError(`--seed: expected an integer, got "${opts.seed}"`);
+        const base = loadKb(opts.kb);
+        const queries = parseQueries(
+          readText(opts.queries),
+          opts.queries,
+          new Set(base.entries.map((e) => e.id)),
+        );
+        const matcher = buildMatcher(base, { defaultLanguage: base.language, seed });
+        const metrics = evaluate(matcher, queries);
+        io.out(opts.json ? JSON.stringify(metrics) : renderMetrics(metrics));
+      } catch (err) {
+        if (!(err instanceof KbEvalInputError)) throw err;
+        io.err(err.message);
+        process.exitCode = 2;
+      }
+    });
+}
+
+function loadKb(path: string) {
+  try {
+    return loadKnowledgeBase(path);
+  } catch (err) {
+    if (err instanceof KbError) throw new KbEvalInputError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it } from 'vitest';
+import { registerKb } from '../../src/cli/kb.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const KB = fixture('bakery.json');
+
+/** Runs `kb eval …` through commander, as `passerelle` would, capturing output and the exit code. */
+async function kbEval(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const program = new Command().exitOverride();
+  registerKb(program, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  process.exitCode = undefined;
+  await program.parseAsync(['kb', 'eval', ...args], { from: 'user' });
+  return { out: out.join('\n'), err: err.join('\n'), code: process.exitCode };
+}
+
+function queries(lines: string[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'passerelle-kb-eval-')), 'q.jsonl');
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+describe('passerelle kb eval', () => {
+  it('prints one JSON object of metrics with --json', async () => {
+    const file = queries([
+      '{"text":"are you open on sunday","expected":"opening-hours"}',
+      '{"text":"can I pay with cash","expected":"payment"}',
+      '{"text":"what is the capital of peru","expected":null}',
+    ]);
+    const r = await kbEval('--kb', KB, '--queries', file, '--json');
+    expect(r.code).toBeUndefined();
+    const m = JSON.parse(r.out);
+    expect(m).toMatchObject({ queries: 3, inScope: 2, outOfScope: 1 });
+    for (const key of [
+      'inScopeAccuracy',
+      'oosRecall',
+      'oosPrecision',
+      'macroF1',
+      'recallAt1',
+      'recallAt3',
+      'mrr',
+    ])
+      expect(m).toHaveProperty(key);
+    expect(m.latencyMs).toHaveProperty('p99');
+    expect(m.buildMs).toBeGreaterThan(0);
+  });
+
+  it('prints a readable table without --json', async () => {
+    const r = await kbEval(
+      '--kb',
+      KB,
+      '--queries',
+      queries(['{"text":"do you take cards","expected":"payment"}']),
+    );
+    expect(r.out).toMatch(/in-scope accuracy\s+100\.0%/);
+    expect(r.out).toMatch(/latency p50 \/ p99/);
+  });
+
+  it('exits with code 2 naming the file when the queries file is missing', async () => {
+    const r = await kbEval('--kb', KB, '--queries', '/nonexistent/q.jsonl', '--json');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('/nonexistent/q.jsonl: no such file');
+  });
+
+  it('exits with code 2 naming the line of a bad JSON line', async () => {
+    const file = queries(['{"text":"hi","expected":null}', '', '{"text": oops}']);
+    const r = await kbEval('--kb', KB, '--queries', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^${file}:3: invalid JSON`));
+  });
+
+  it('exits with code 2 on an expected id the KB does not have', async () => {
+    const r = await kbEval('--kb', KB, '--queries', queries(['{"text":"hi","expected":"no-such-entry"}']));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/:1: unknown entry id "no-such-entry"/);
+  });
+
+  it('exits with code 2 when the KB cannot be loaded', async () => {
+    const r = await kbEval(
+      '--kb',
+      '/nonexistent/kb.json',
+      '--queries',
+      queries(['{"text":"hi","expected":null}']),
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\/nonexistent\/kb\.json/);
+  });
+});
