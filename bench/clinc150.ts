@@ -1,0 +1,133 @@
+/**
+ * CLINC150 (Larson et al., 2019; CC BY 3.0) on the offline KB matcher, "out-of-scope by threshold":
+ * the KB is the train split (one entry per intent, its train utterances as questions), thresholds are
+ * calibrated by 5-fold cross-validation on the train split plus `oos_train`, and the figures are
+ * reported on `val` + `oos_val` (never tuned on). Run alone: `node --import tsx bench/clinc150.ts [--json]`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_CALIBRATION, chooseThresholds } from '../src/assistant/kb/calibrate.ts';
+import type { KbMetrics } from '../src/assistant/kb/eval.ts';
+import { evaluate } from '../src/assistant/kb/eval.ts';
+import { buildMatcher } from '../src/assistant/kb/matcher.ts';
+
+type Pair = [string, string];
+interface Splits {
+  train: Pair[];
+  val: Pair[];
+  oos_train: Pair[];
+  oos_val: Pair[];
+}
+
+/** Where the data lives: `../shared/data/clinc150/` beside the repository. */
+export const CLINC150_FILE = fileURLToPath(
+  new URL('../../shared/data/clinc150/data_trainval.json', import.meta.url),
+);
+
+/** Published "oos-threshold" figures on the full test set (in-scope accuracy / out-of-scope recall). */
+export const PUBLISHED = {
+  'MLP on USE (best non-BERT)': [93.4, 49.1],
+  BERT: [96.2, 52.3],
+  SVM: [88.2, 18.0],
+  fastText: [88.6, 28.3],
+} as const;
+
+/** The KB (one entry per intent) and the validation queries built from the CLINC150 splits. */
+export function clinc150Kb(file = CLINC150_FILE) {
+  const data = JSON.parse(readFileSync(file, 'utf8')) as Splits;
+  const byIntent = new Map<string, string[]>();
+  for (const [text, intent] of data.train) byIntent.set(intent, [...(byIntent.get(intent) ?? []), text]);
+  const entries = [...byIntent].map(([id, questions]) => ({
+    id,
+    questions,
+    answer: `(CLINC150 intent "${id}")`,
+    language: 'en',
+  }));
+  const queries = [
+    ...data.val.map(([text, intent]) => ({ text, expected: intent as string | null })),
+    ...data.oos_val.map(([text]) => ({ text, expected: null })),
+  ];
+  return { entries, queries, oosTrain: data.oos_train.map(([text]) => text) };
+}
+
+export interface Clinc150Result {
+  dataset: string;
+  setting: string;
+  metrics: KbMetrics;
+  calibration: { heldOutAccuracy: number; heldOutOosRecall: number } | undefined;
+  /**
+   * The same model at other operating points: thresholds re-derived from the same cross-validation for
+   * other assumed out-of-scope shares, then measured on val (a trade-off curve, not a tuning: the
+   * headline figures are the default share's).
+   */
+  operatingPoints: {
+    oosShare: number;
+    scope: number;
+    inScopeAccuracy: number | null;
+    oosRecall: number | null;
+  }[];
+  buildCpuMs: number;
+  vocabulary: number;
+  targets: { inScopeAccuracy: number; oosRecall: number; p99Ms: number; buildMs: number };
+  published: typeof PUBLISHED;
+}
+
+/** Builds, calibrates and evaluates; returns the figures (used by `npm run bench`). */
+export async function runClinc150(file = CLINC150_FILE): Promise<Clinc150Result> {
+  const { entries, queries, oosTrain } = clinc150Kb(file);
+  const matcher = buildMatcher({ entries }, { calibration: { folds: 5, outOfScope: oosTrain } });
+  const metrics = evaluate(matcher, queries);
+  const operatingPoints = [0.05, 0.1, 0.2, 0.35, 0.5].map((oosShare) => {
+    const { thresholds } = chooseThresholds(matcher.calibration?.points ?? [], {
+      ...DEFAULT_CALIBRATION,
+      oosShare,
+    });
+    const m = oosShare === DEFAULT_CALIBRATION.oosShare ? metrics : evaluate(matcher, queries, thresholds);
+    return { oosShare, scope: thresholds.scope, inScopeAccuracy: m.inScopeAccuracy, oosRecall: m.oosRecall };
+  });
+  return {
+    dataset: 'CLINC150 val (3000 in-scope) + oos_val (100)',
+    setting: 'KB = train split; thresholds by 5-fold CV on train + oos_train; out-of-scope by threshold',
+    metrics,
+    calibration: matcher.calibration && {
+      heldOutAccuracy: matcher.calibration.accuracy,
+      heldOutOosRecall: matcher.calibration.oosRecall,
+    },
+    operatingPoints,
+    buildCpuMs: matcher.stats.buildCpuMs,
+    vocabulary: matcher.stats.vocabulary,
+    targets: { inScopeAccuracy: 0.93, oosRecall: 0.55, p99Ms: 2, buildMs: 2000 },
+    published: PUBLISHED,
+  };
+}
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+
+/** A readable summary of the figures. */
+export function renderClinc150(r: Clinc150Result): string {
+  const m = r.metrics;
+  return [
+    `CLINC150 — ${r.dataset}`,
+    `  ${r.setting}`,
+    `  in-scope accuracy ${pct(m.inScopeAccuracy)} (target 93%)   out-of-scope recall ${pct(m.oosRecall)} (target 55%)`,
+    `  out-of-scope precision ${pct(m.oosPrecision)}   macro-F1 ${pct(m.macroF1)}`,
+    `  recall@1 ${pct(m.recallAt1)}   recall@3 ${pct(m.recallAt3)}   MRR ${m.mrr?.toFixed(3)}`,
+    `  latency p50 ${m.latencyMs.p50.toFixed(2)} ms   p99 ${m.latencyMs.p99.toFixed(2)} ms (target < 2 ms)   CPU per query p50 ${m.cpuMs.p50.toFixed(2)} ms   p99 ${m.cpuMs.p99.toFixed(2)} ms`,
+    `  build ${m.buildMs.toFixed(0)} ms, ${r.buildCpuMs.toFixed(0)} ms CPU (target < 2000 ms)   calibration ${(m.calibrationMs / 1000).toFixed(1)} s   vocabulary ${r.vocabulary}`,
+    `  thresholds scope ${m.thresholds.scope.toFixed(3)} answer ${m.thresholds.answer.toFixed(3)} (${m.thresholds.source})`,
+    `  decisions ${JSON.stringify(m.decisions)}`,
+    `  operating points (thresholds from the same CV, other assumed out-of-scope shares; default ${DEFAULT_CALIBRATION.oosShare}):`,
+    ...r.operatingPoints.map(
+      (p) =>
+        `    oosShare ${p.oosShare.toFixed(2)}  scope ${p.scope.toFixed(3)}  in-scope accuracy ${pct(p.inScopeAccuracy)}  out-of-scope recall ${pct(p.oosRecall)}`,
+    ),
+    `  published (test set): ${Object.entries(r.published)
+      .map(([k, [a, o]]) => `${k} ${a}/${o}`)
+      .join(', ')}`,
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const r = await runClinc150();
+  console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : renderClinc150(r));
+}

@@ -1,0 +1,93 @@
+import type { TargetName } from './targets.ts';
+
+/** What one `npm run bench` does; `--quick` shrinks every phase. */
+export interface BenchPlan {
+  quick: boolean;
+  targets: TargetName[];
+  /** Warm-up before each measured window (sent, not counted). */
+  warmupMs: number;
+  /** Measured window of each phase. */
+  durationMs: number;
+  /** Connections of the closed-loop (max throughput) phase. */
+  concurrency: number;
+  /** Arrival rate of the ack-latency phase (req/s). */
+  ackRate: number;
+  /** Arrival rate of the end-to-end reply phase (msg/s). */
+  e2eRate: number;
+  /** A light end-to-end rate (Passerelle only), to tell a saturated pipeline from a slow one; null = not run. */
+  e2eLightRate: number | null;
+  /** After the last send of a phase, how long answers are awaited before the rest count as errors. */
+  drainMs: number;
+  /** Distinct senders in the throughput phase (each gets few enough replies to stay under the pair limit). */
+  throughputSenders: number;
+  /** Upper bound of the closed-loop request rate, to size the pre-signed bodies. */
+  maxRate: number;
+  /** Wait after start before the idle RSS is read. */
+  idleSettleMs: number;
+  /** How long to wait for the last replies of the end-to-end phase. */
+  replyGraceMs: number;
+  /** The whatsapp-api-js bot replies after (`offload`) or before (`await`) its 200. */
+  waReply: 'offload' | 'await';
+  /** Before each phase, wait (up to this long) for the rest of the machine to be idle; 0 = don't. */
+  waitQuietMs: number;
+  /** The whole run is aborted past this. */
+  deadlineMs: number;
+}
+
+const ALL_TARGETS: TargetName[] = ['bare', 'wa-api-js', 'passerelle', 'passerelle-full'];
+
+const USAGE = `Usage: npm run bench -- [--quick] [--targets=bare,wa-api-js,passerelle,passerelle-full] [--wa-await] [--wait-quiet]
+  --quick      short run (about 30-40 s): shorter phases, no SQLITE_SYNCHRONOUS=full run, no light e2e rate
+  --targets    systems to measure (default: all four; --quick: the first three)
+  --wa-await   the whatsapp-api-js bot replies before acknowledging (README style) instead of after
+  --wait-quiet on a shared machine: before each phase, wait up to 30 s for other processes to go idle
+               (the run may then take longer than usual)`;
+
+/** A bad command line, or `--help` (`help: true`): the message is the text to print. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly help = false,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Reads the command line; throws a `UsageError` with the usage text on `--help` or anything unknown. */
+export function parsePlan(argv: string[]): BenchPlan {
+  let quick = false;
+  let targets: TargetName[] | undefined;
+  let waReply: BenchPlan['waReply'] = 'offload';
+  let waitQuiet = false;
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true;
+    else if (arg === '--wa-await') waReply = 'await';
+    else if (arg === '--wait-quiet') waitQuiet = true;
+    else if (arg.startsWith('--targets=')) {
+      const names = arg.slice('--targets='.length).split(',');
+      const bad = names.filter((n) => !ALL_TARGETS.includes(n as TargetName));
+      if (bad.length) throw new UsageError(`unknown target(s): ${bad.join(', ')}\n${USAGE}`);
+      targets = names as TargetName[];
+    } else if (arg === '--help' || arg === '-h') throw new UsageError(USAGE, true);
+    else throw new UsageError(`unknown option ${arg}\n${USAGE}`);
+  }
+  return {
+    quick,
+    targets: targets ?? (quick ? ALL_TARGETS.slice(0, 3) : ALL_TARGETS),
+    warmupMs: quick ? 600 : 1500,
+    durationMs: quick ? 1500 : 5000,
+    concurrency: 32,
+    ackRate: 1000,
+    e2eRate: 200,
+    e2eLightRate: quick ? null : 20,
+    drainMs: quick ? 2000 : 3000,
+    throughputSenders: 5000,
+    maxRate: 20_000,
+    idleSettleMs: quick ? 1000 : 3000,
+    replyGraceMs: quick ? 2000 : 3000,
+    waReply,
+    waitQuietMs: waitQuiet ? 30_000 : 0,
+    deadlineMs: (quick ? 120_000 : 300_000) + (waitQuiet ? 600_000 : 0),
+  };
+}
