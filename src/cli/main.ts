@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
+import { registerKb } from './kb.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerStart } from './start.ts';
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   registerStart(program);
   registerMigrate(program);
   registerSandbox(program);
+  registerKb(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -24,6 +24,34 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs as much as running a simple
+ * statement. The gateway issues the same few dozen statements over and over, so prepared statements
+ * are kept by SQL text (bounded, least recently used first out). Kysely runs one statement at a time
+ * on the single connection, so a cached statement is never used twice at once.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = (source: string): SQLite.Statement => {
+    let stmt = cache.get(source);
+    if (stmt) {
+      cache.delete(source);
+    } else {
+      stmt = sqlite.prepare(source);
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, stmt);
+    return stmt;
+  };
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') return prepare;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 /** Opens the database named by `url`. SQLite runs in WAL mode with a busy timeout. */
 export function openStore(opts: OpenDbOptions): Store {
   if (opts.url.startsWith('postgres')) {
@@ -37,7 +65,7 @@ export function openStore(opts: OpenDbOptions): Store {
   sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',

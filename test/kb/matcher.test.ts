@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/assistant/kb/decide.ts';
+import { loadKnowledgeBase, SAMPLE_KB } from '../../src/assistant/kb/load.ts';
 import { buildMatcher } from '../../src/assistant/kb/matcher.ts';
 import type { MatchableEntry } from '../../src/assistant/kb/matcher.ts';
 
@@ -59,5 +60,20 @@ describe('KB matcher', () => {
     expect(matcher.stats.buildMs).toBeGreaterThan(0);
     expect(matcher.stats.vocabulary).toBeGreaterThan(100);
     expect(matcher.stats).toMatchObject({ entries: 8, questions: 41 });
+  });
+});
+
+describe('KB matcher on the four-language sample business', () => {
+  const sample = buildMatcher(loadKnowledgeBase(SAMPLE_KB));
+
+  it.each([
+    ['can I pay with paypal', 'en', 'payment'],
+    ['où se trouve votre boutique ?', 'fr', 'location'],
+    ['quiero devolver un producto', 'es', 'returns'],
+    ['quanto custa a entrega?', 'pt', 'delivery'],
+  ])('matches %j in its language (%s) to %s', (text, language, id) => {
+    const ranked = sample.rank(text);
+    expect(ranked.language).toBe(language);
+    expect(ranked.candidates[0]!.id).toBe(id);
   });
 });

@@ -8,7 +8,7 @@ import { Random } from './random.ts';
  * (the decay is one multiplication per step, not one per weight).
  */
 
-/** Training knobs; the defaults were chosen by cross-validation on CLINC150's train split. */
+/** Training knobs; the defaults were chosen on a hold-out of CLINC150's train split. */
 export interface SoftmaxOptions {
   epochs: number;
   /** Initial step size; decays linearly to 10% of it over the epochs. */
@@ -17,7 +17,6 @@ export interface SoftmaxOptions {
   l2: number;
   /** Random extra rival classes per example and step. */
   randomRivals: number;
-
   seed: number;
 }
 
@@ -29,7 +28,7 @@ export const DEFAULT_SOFTMAX: SoftmaxOptions = {
   seed: 1,
 };
 
-/** A trained linear model: `scores(x)` are the class logits. */
+/** A trained linear model: `logits(x)` are its class scores. */
 export class SoftmaxModel {
   readonly w: Float32Array;
   readonly b: Float32Array;
@@ -127,6 +126,15 @@ export function trainSoftmax(
       for (let k = 0; k < n; k++) sum += p[k] = Math.exp(p[k]! - max);
       // Gradient of the cross-entropy: p - onehot(y), scaled by the step.
       for (let k = 0; k < n; k++) p[k] = (lr * p[k]!) / sum - (k === 0 ? lr : 0);
+      // Classes whose gradient is negligible (most rivals, once learned) are not updated.
+      let m = 0;
+      const floor = lr * 1e-3;
+      for (let k = 0; k < n; k++)
+        if (p[k]! > floor || p[k]! < -floor) {
+          cs[m] = cs[k]!;
+          p[m++] = p[k]!;
+        }
+      n = m;
       for (let k = 0; k < n; k++) b[cs[k]!] = b[cs[k]!]! - p[k]!;
       model.scale *= 1 - lr * opts.l2;
       if (model.scale < 1e-3) rescale(model);

@@ -8,7 +8,7 @@ import { charNgrams, stem, tokenise } from './text.ts';
  * drown the word evidence in character n-grams.
  */
 
-/** How texts become vectors; the defaults were chosen by cross-validation on CLINC150's train split. */
+/** How texts become vectors; the defaults were chosen on a hold-out of CLINC150's train split. */
 export interface FeatureOptions {
   /** Weight of the stemmed-word block (unigrams). */
   wordWeight: number;

@@ -8,33 +8,41 @@ import { tokenise } from './text.ts';
  */
 
 /**
- * Built-in vocabulary per language: function words and the words of greetings, thanks and questions
- * that customers type. Used both as profile seed text and as exclusive-word evidence.
+ * Function words per language: articles, pronouns, prepositions, auxiliaries, question words, and the
+ * politeness of a chat message. They tell languages apart, and on a small KB the matcher keeps them out
+ * of the word features (see `ModelOptions.functionWordsBelow`): they carry no topic.
  */
 export const FUNCTION_WORDS: Record<string, string> = {
   en: `the a an and or of to in on at for with from by is are was were be been do does did have has
     i you he she we they it my your our their me us this that these those what when where why how which
-    who can could would should will not no yes please thanks thank hello hi there here about my order
-    want need get is it do you have much many price open`,
+    who can could would should will not no yes please thanks thank hello hi there here about`,
   fr: `le la les un une des du de et ou à au aux en dans sur pour avec par est sont était être avoir ai
     as avez ont je tu il elle nous vous ils elles mon ma mes ton votre vos notre nos ce cette ces quoi
     quand où pourquoi comment quel quelle quels qui que peux pouvez puis-je voudrais faut pas ne oui non
-    merci bonjour bonsoir s'il plaît svp est-ce combien ouvert commande livraison aujourd'hui`,
+    merci bonjour bonsoir s'il plaît svp est-ce`,
   es: `el la los las un una unos unas de del y o a al en con por para es son era ser estar está están
     tengo tiene tienen yo tú usted él ella nosotros ustedes ellos mi mis su sus nuestro este esta estos
-    qué cuándo dónde por qué cómo cuál quién puedo puede quiero necesito no sí gracias hola buenos días
-    por favor cuánto cuesta abierto pedido envío hoy mañana año señor también`,
+    qué cuándo dónde cómo cuál quién puedo puede quiero necesito no sí gracias hola buenos favor también`,
   pt: `o a os as um uma uns umas de do da dos das e ou em no na nos nas com por para é são era ser estar
     está estão tenho tem têm eu tu você ele ela nós vocês eles meu minha meus seu sua nosso este esta
     isso que quando onde porque como qual quem posso pode quero preciso não sim obrigado obrigada olá
-    oi bom dia por favor quanto custa aberto pedido entrega hoje`,
+    oi bom favor também`,
   de: `der die das ein eine einen und oder von zu im in auf an für mit aus ist sind war sein haben habe
-    hat ich du er sie wir ihr mein meine ihr unser dies was wann wo warum wie welche wer kann können
-    möchte nicht nein ja danke bitte hallo guten tag wie viel kostet geöffnet bestellung lieferung heute`,
+    hat ich du er sie wir ihr mein meine unser dies was wann wo warum wie welche wer kann können
+    möchte nicht nein ja danke bitte hallo guten`,
   it: `il lo la i gli le un una di del della e o a al in nel con per da è sono era essere ho hai ha
     abbiamo io tu lui lei noi voi loro mio mia tuo suo nostro questo questa che cosa quando dove perché
-    come quale chi posso può vorrei non no sì grazie ciao buongiorno per favore quanto costa aperto
-    ordine consegna oggi`,
+    come quale chi posso può vorrei non no sì grazie ciao buongiorno favore`,
+};
+
+/** Everyday words of customer messages per language: more seed text for detection only. */
+const EVERYDAY_WORDS: Record<string, string> = {
+  en: 'order want need get much many price open today tomorrow delivery shop',
+  fr: "combien ouvert commande livraison aujourd'hui demain magasin prix",
+  es: 'cuánto cuesta abierto pedido envío hoy mañana año señor tienda precio',
+  pt: 'quanto custa aberto pedido entrega hoje amanhã loja preço',
+  de: 'wie viel kostet geöffnet bestellung lieferung heute morgen laden preis',
+  it: 'quanto costa aperto ordine consegna oggi domani negozio prezzo',
 };
 
 const functionWordSets = new Map<string, Set<string>>();
@@ -87,10 +95,11 @@ export class LanguageDetector {
     if (!this.languages.length) this.languages.push('en');
     for (const lang of this.languages) this.profiles.set(lang, { counts: new Map(), total: 0 });
     for (const lang of this.languages) {
-      const seed = FUNCTION_WORDS[lang];
-      if (seed) this.learn(seed, lang, SEED_WEIGHT);
+      const seed = `${FUNCTION_WORDS[lang] ?? ''} ${EVERYDAY_WORDS[lang] ?? ''}`;
+      this.learn(seed, lang, SEED_WEIGHT);
     }
-    for (const s of samples) this.learn(s.text, s.language, 1);
+    // One language: nothing to tell apart, nothing to learn.
+    if (this.languages.length > 1) for (const s of samples) this.learn(s.text, s.language, 1);
     // Function words that belong to exactly one candidate language are strong evidence on their own.
     const owners = new Map<string, Set<string>>();
     for (const lang of this.languages)

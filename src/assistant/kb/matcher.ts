@@ -72,6 +72,12 @@ export interface Matcher {
   readonly calibration?: HeldOutSummary & { points: readonly HeldOutPoint[] };
 }
 
+/**
+ * Fewer held-out in-scope questions than this (a KB of a few one-question entries) and the matcher keeps
+ * the raw classifier probabilities and `DEFAULT_THRESHOLDS`: a calibration on less would be noise.
+ */
+export const MIN_HELD_OUT = 10;
+
 /** Builds (trains and calibrates) a matcher for a KB. Deterministic for a given KB, options and seed. */
 export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: MatcherOptions = {}): Matcher {
   const defaultLanguage = opts.defaultLanguage ?? 'en';
@@ -82,6 +88,7 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
   const questions = indexQuestions(kb.entries, languages);
 
   let calibration: Calibration | undefined;
+  let uncalibrated = DEFAULT_THRESHOLDS.source;
   const c0 = performance.now();
   if (opts.calibration !== false) {
     const settings = { ...DEFAULT_CALIBRATION, seed, ...opts.calibration };
@@ -91,7 +98,10 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
         : { text: o.text, language: o.language ?? defaultLanguage },
     );
     const heldOut = crossValidate(questions, kb.entries.length, { ...settings, outOfScope }, model);
-    calibration = calibrate(heldOut, settings);
+    const inScope = heldOut.filter((h) => h.expected !== null).length;
+    if (inScope >= MIN_HELD_OUT) calibration = calibrate(heldOut, settings);
+    else
+      uncalibrated = `default: ${inScope} held-out questions, too few to calibrate (needs ${MIN_HELD_OUT})`;
   }
   const calibrationMs = performance.now() - c0;
 
@@ -105,7 +115,7 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
   const ids = kb.entries.map((e) => e.id);
   const weights: CalibratorWeights | undefined = calibration?.calibrator;
   return {
-    thresholds: calibration?.thresholds ?? DEFAULT_THRESHOLDS,
+    thresholds: calibration?.thresholds ?? { ...DEFAULT_THRESHOLDS, source: uncalibrated },
     languages,
     calibration: calibration && { ...calibration.heldOut, points: calibration.points },
     stats: {

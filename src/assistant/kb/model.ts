@@ -13,7 +13,7 @@ import type { IndexedQuestion } from './retrieval.ts';
  * confidence is `calibrate.ts`'s job; this file knows nothing about thresholds.
  */
 
-/** Model knobs. The defaults were chosen by cross-validation on CLINC150's train split (not on val). */
+/** Model knobs. The defaults were chosen on a hold-out of CLINC150's train split (never on val). */
 export interface ModelOptions {
   features: FeatureOptions;
   softmax: SoftmaxOptions;
@@ -82,12 +82,12 @@ export class EntryModel {
     const epochs = Math.max(opts.softmax.epochs, Math.ceil(opts.minSteps / Math.max(1, xs.length)));
     this.classifier = trainSoftmax(xs, ys, rivals, this.space.size, entries, { ...opts.softmax, epochs });
     this.similarity = new ExampleSimilarity(xs, byClass(ys, entries), this.space.size);
-    this.retrieval = new Retrieval(questions, entries, sparse);
+    this.retrieval = new Retrieval(questions, sparse);
     this.logits = new Float32Array(entries);
     this.bm25 = new Float32Array(entries);
   }
 
-  /** Distinct features (words, bigrams, character n-grams) plus distinct retrieval terms. */
+  /** Distinct features of the classifier (stemmed words, bigrams, character n-grams). */
   get vocabulary(): number {
     return this.space.size;
   }

@@ -42,7 +42,6 @@ export class Retrieval {
 
   constructor(
     questions: readonly IndexedQuestion[],
-    private readonly entries: number,
     private readonly dropFunctionWords = false,
   ) {
     this.index = new MiniSearch<Doc>({
@@ -62,9 +61,9 @@ export class Retrieval {
     this.entryOf = Int32Array.from(questions, (q) => q.entry);
     const docs = questions.map((q, id) => ({ id, terms: indexStems(q.text, q.language, dropFunctionWords) }));
     for (const d of docs) for (const t of new Set(d.terms)) this.df.set(t, (this.df.get(t) ?? 0) + 1);
-    // Stems in more than 2% of the questions ("what", "the", "my") barely move BM25 but make MiniSearch
+    // Stems in more than 0.5% of the questions ("what", "the", "my") barely move BM25 but make MiniSearch
     // score most of the index: they are left to the learned model.
-    this.maxDf = Math.max(20, Math.ceil(0.02 * questions.length));
+    this.maxDf = Math.max(20, Math.ceil(0.005 * questions.length));
     this.index.addAll(docs.map((d) => ({ id: d.id, terms: d.terms.join(' ') })));
   }
 
@@ -85,14 +84,5 @@ export class Retrieval {
       if (hit.score > best) best = hit.score;
     }
     return best;
-  }
-
-  /** Number of distinct indexed terms. */
-  get terms(): number {
-    return this.index.termCount;
-  }
-
-  get size(): number {
-    return this.entries;
   }
 }
