@@ -2,9 +2,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { KeywordAssistant } from './assistant/keyword.ts';
-import { KbError, loadKnowledgeBase, SAMPLE_KB } from './assistant/kb.ts';
-import { createLlmAssistant } from './assistant/llm/index.ts';
+import { KbError, SAMPLE_KB } from './assistant/kb.ts';
+import { KbAssistant } from './assistant/kb/assistant.ts';
+import { decide, type Ranked } from './assistant/kb/decide.ts';
+import { buildMatcher, type Matcher } from './assistant/kb/matcher.ts';
+import { KbSource } from './assistant/kb/source.ts';
+import { createLlmAssistant, rankerGrounding, type Grounding } from './assistant/llm/index.ts';
 import { llmConfigFrom } from './assistant/llm/settings.ts';
 import type { Assistant } from './assistant/port.ts';
 import { GraphClient } from './channels/whatsapp/graph-client.ts';
@@ -57,6 +60,8 @@ export class Gateway {
   readonly dispatcher: Dispatcher;
   readonly whatsapp: WhatsAppSettings;
   sandbox: MountedSandbox | undefined;
+  /** The knowledge base and its matcher, reloaded on change (absent when an assistant was given). */
+  kbSource: KbSource<Matcher> | undefined;
   private readonly owner = `${hostname()}:${process.pid}:${newId().slice(-8)}`;
   private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
   private baseUrl = '';
@@ -137,24 +142,42 @@ export class Gateway {
   }
 
   /** The offline knowledge-base assistant, and an LLM in front of it when `LLM_*` is configured. */
+  /**
+   * The offline knowledge-base assistant (a calibrated matcher over `PASSERELLE_KB`, reloaded when the
+   * files change), and an LLM in front of it when `LLM_*` is configured. Both decline the same
+   * out-of-scope messages.
+   */
   private buildAssistant(): Assistant {
-    let kb;
     try {
-      kb = loadKnowledgeBase(this.config.PASSERELLE_KB ?? SAMPLE_KB);
+      this.kbSource = new KbSource(
+        this.config.PASSERELLE_KB ?? SAMPLE_KB,
+        (kb) => buildMatcher(kb, { defaultLanguage: kb.language }),
+        this.logger,
+      );
     } catch (err) {
       if (err instanceof KbError) throw new ConfigError(err.problems.map((p) => `PASSERELLE_KB: ${p}`));
       throw err;
     }
-    const offline = new KeywordAssistant(kb);
+    const source = this.kbSource;
+    const current = () => ({ kb: source.current().kb, matcher: source.current().built });
+    const offline = new KbAssistant(current);
     const llm = llmConfigFrom(this.config);
     if (!llm) return offline;
     this.logger.info(
       { provider: llm.provider, model: llm.model },
       'LLM answers enabled, grounded in the knowledge base',
     );
+    const grounding: Grounding = {
+      retrieve: (text, k) => {
+        const { kb, matcher } = current();
+        const scope = (r: Ranked) => decide(r, matcher.thresholds).kind === 'out_of_scope';
+        return rankerGrounding(matcher, kb.entries, scope).retrieve(text, k);
+      },
+    };
     return createLlmAssistant({
       config: llm,
-      kb,
+      kb: source.current().kb,
+      grounding,
       fallback: offline,
       db: this.store.db,
       logger: this.logger,
@@ -227,6 +250,7 @@ export class Gateway {
       this.whatsapp.graphUrl = `${local}/sandbox/graph`;
       this.sandbox.connect(`${local}/webhooks/whatsapp`);
     }
+    this.kbSource?.watch();
     await this.queue.start(this.pipeline.handle);
     this.dispatcher.start();
     this.state = 'running';
@@ -257,6 +281,7 @@ export class Gateway {
     this.state = 'stopping';
     // One budget for the whole shutdown, not one per stage.
     const deadline = Date.now() + this.config.SHUTDOWN_TIMEOUT_MS;
+    this.kbSource?.close();
     await this.sandbox?.close();
     // Stop accepting; requests in flight finish, until the deadline.
     const closed = this.app.close();

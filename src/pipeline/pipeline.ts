@@ -3,6 +3,7 @@ import type { Assistant, AssistantReply } from '../assistant/port.ts';
 import type { ChannelName } from '../core/channel.ts';
 import type { InboundMessageEvent, StatusEvent } from '../core/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { audit } from '../store/audit.ts';
 import type { Db, Store } from '../store/db.ts';
 import {
   claimableForKey,
@@ -240,6 +241,16 @@ export class Pipeline {
             payload: { content: rep.content },
           },
         ]);
+        if (rep.intent === 'handoff') {
+          // The person asked for a human: on record for operators (the console's queue builds on it).
+          await audit(trx, {
+            action: 'handoff.requested',
+            personId: r.personId,
+            messageId: r.messageId,
+            reasonCode: 'person_asked',
+            detail: { conversationId: r.conversationId, channel: r.event.channel },
+          });
+        }
       }
       await markInboxDone(
         trx,

@@ -65,7 +65,7 @@ describe('answering through the Cloud API (sandbox)', () => {
     sb.userSends(USER, 'how much');
     const [choice] = await waitFor(() => sb.sentTo(USER).length === 1 && sb.sentTo(USER));
     expect(choice!.type).toBe('interactive');
-    sb.tapButton(USER, choice!.id, 'delivery');
+    sb.tapButton(USER, choice!.id, 'Delivery');
     const all = await waitFor(() => sb.sentTo(USER).length === 2 && sb.sentTo(USER));
     expect(textOf(all[1]!)).toContain('We deliver in France');
   });

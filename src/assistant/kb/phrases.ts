@@ -1,0 +1,94 @@
+/**
+ * What the offline assistant says in its own words (not from the knowledge base), in the sample KB's
+ * languages. A message in another language gets the English phrases. Button labels stay within
+ * WhatsApp's 20 characters (spec §2.2).
+ */
+export interface Phrases {
+  didYouMean: string;
+  /** `{business}` and `{topics}` are filled in. */
+  decline: string;
+  welcome: string;
+  textOnly: string;
+  talkToPerson: string;
+  handoffAck: string;
+  moreTopics: string;
+}
+
+const PHRASES: Record<string, Phrases> = {
+  en: {
+    didYouMean: 'Did you mean one of these?',
+    decline:
+      "Sorry, I can't help with that. I can answer questions about {business}: {topics}. Would you like to talk to a person?",
+    welcome: 'Hello! I can answer questions about {business}: {topics}.',
+    textOnly: 'Sorry, I can only read text messages. Could you type your question?',
+    talkToPerson: 'Talk to a person',
+    handoffAck: "I've asked a colleague to take over. They will reply here as soon as they can.",
+    moreTopics: 'Topics',
+  },
+  fr: {
+    didYouMean: 'Vouliez-vous dire :',
+    decline:
+      "Désolé, je ne peux pas vous aider sur ce sujet. Je réponds aux questions sur {business} : {topics}. Voulez-vous parler à quelqu'un ?",
+    welcome: 'Bonjour ! Je réponds aux questions sur {business} : {topics}.',
+    textOnly: 'Désolé, je ne lis que les messages texte. Pouvez-vous écrire votre question ?',
+    talkToPerson: "Parler à quelqu'un",
+    handoffAck: "J'ai demandé à un collègue de prendre le relais. Il vous répondra ici dès que possible.",
+    moreTopics: 'Sujets',
+  },
+  es: {
+    didYouMean: '¿Quería decir alguna de estas opciones?',
+    decline:
+      'Lo siento, no puedo ayudarle con eso. Respondo preguntas sobre {business}: {topics}. ¿Quiere hablar con una persona?',
+    welcome: '¡Hola! Respondo preguntas sobre {business}: {topics}.',
+    textOnly: 'Lo siento, solo puedo leer mensajes de texto. ¿Puede escribir su pregunta?',
+    talkToPerson: 'Hablar con alguien',
+    handoffAck: 'He pedido a un compañero que le atienda. Le responderá aquí lo antes posible.',
+    moreTopics: 'Temas',
+  },
+  pt: {
+    didYouMean: 'Quis dizer uma destas opções?',
+    decline:
+      'Desculpe, não posso ajudar com isso. Respondo a perguntas sobre {business}: {topics}. Quer falar com uma pessoa?',
+    welcome: 'Olá! Respondo a perguntas sobre {business}: {topics}.',
+    textOnly: 'Desculpe, só consigo ler mensagens de texto. Pode escrever a sua pergunta?',
+    talkToPerson: 'Falar com alguém',
+    handoffAck: 'Pedi a um colega que continue a conversa. Ele responderá aqui assim que possível.',
+    moreTopics: 'Temas',
+  },
+};
+
+/** The phrases of a language (by its primary subtag), English when there are none. */
+export function phrasesFor(language: string): Phrases & { language: string } {
+  const lang = language.split('-')[0]!.toLowerCase();
+  const p = PHRASES[lang];
+  return p ? { ...p, language: lang } : { ...PHRASES.en!, language: 'en' };
+}
+
+/** Words by which a person asks for a human, in the four languages (compared after normalisation). */
+export const HUMAN_WORDS = new Set([
+  'human',
+  'agent',
+  'person',
+  'operator',
+  'talk to a person',
+  'humain',
+  'conseiller',
+  'parler a quelqu un',
+  'humano',
+  'persona',
+  'agente',
+  'hablar con alguien',
+  'pessoa',
+  'atendente',
+  'falar com alguem',
+]);
+
+/** Lower case, accents and punctuation removed, spaces collapsed: for keyword comparison. */
+export function normaliseKeyword(text: string): string {
+  return text
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
