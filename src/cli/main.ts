@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
 import { registerKb } from './kb.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerPolicy } from './policy.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerStart } from './start.ts';
 
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   registerMigrate(program);
   registerSandbox(program);
   registerKb(program);
+  registerPolicy(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
