@@ -48,6 +48,8 @@ export interface LoadResult {
   endIndex: number;
   /** Per body: the time latency is measured from (ms, monotonic), NaN when not sent. */
   startTimes: Float64Array;
+  /** Per body: when its answer ended (ms, monotonic), NaN when none. */
+  endTimes: Float64Array;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -134,6 +136,7 @@ function tally(
     firstMeasured: first,
     endIndex,
     startTimes: rec.start,
+    endTimes: rec.end,
   };
 }
 

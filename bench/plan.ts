@@ -32,16 +32,19 @@ export interface BenchPlan {
   waitQuietMs: number;
   /** The whole run is aborted past this. */
   deadlineMs: number;
+  /** Also report the offline matcher's CLINC150 figures (`bench/clinc150.ts`) at the end. */
+  clinc150: boolean;
 }
 
 const ALL_TARGETS: TargetName[] = ['bare', 'wa-api-js', 'passerelle', 'passerelle-full'];
 
-const USAGE = `Usage: npm run bench -- [--quick] [--targets=bare,wa-api-js,passerelle,passerelle-full] [--wa-await] [--wait-quiet]
+const USAGE = `Usage: npm run bench -- [--quick] [--targets=bare,wa-api-js,passerelle,passerelle-full] [--wa-await] [--wait-quiet] [--no-clinc150]
   --quick      short run (about 30-40 s): shorter phases, no SQLITE_SYNCHRONOUS=full run, no light e2e rate
   --targets    systems to measure (default: all four; --quick: the first three)
   --wa-await   the whatsapp-api-js bot replies before acknowledging (README style) instead of after
   --wait-quiet on a shared machine: before each phase, wait up to 30 s for other processes to go idle
-               (the run may then take longer than usual)`;
+               (the run may then take longer than usual)
+  --no-clinc150  skip the offline matcher's CLINC150 figures printed at the end (about 20 s)`;
 
 /** A bad command line, or `--help` (`help: true`): the message is the text to print. */
 export class UsageError extends Error {
@@ -60,10 +63,12 @@ export function parsePlan(argv: string[]): BenchPlan {
   let targets: TargetName[] | undefined;
   let waReply: BenchPlan['waReply'] = 'offload';
   let waitQuiet = false;
+  let clinc150 = true;
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg === '--wa-await') waReply = 'await';
     else if (arg === '--wait-quiet') waitQuiet = true;
+    else if (arg === '--no-clinc150') clinc150 = false;
     else if (arg.startsWith('--targets=')) {
       const names = arg.slice('--targets='.length).split(',');
       const bad = names.filter((n) => !ALL_TARGETS.includes(n as TargetName));
@@ -89,5 +94,6 @@ export function parsePlan(argv: string[]): BenchPlan {
     waReply,
     waitQuietMs: waitQuiet ? 30_000 : 0,
     deadlineMs: (quick ? 120_000 : 300_000) + (waitQuiet ? 600_000 : 0),
+    clinc150,
   };
 }

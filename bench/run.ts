@@ -72,6 +72,11 @@ async function main(): Promise<void> {
   console.log(
     `\nResults: ${writeJson(plan, results, startedAt)} (run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s)`,
   );
+  if (plan.clinc150) {
+    // The offline matcher's figures (`bench/clinc150.ts`), after the load phases: no child is running.
+    const { renderClinc150, runClinc150 } = await import('./clinc150.ts');
+    console.log('\n' + renderClinc150(await runClinc150()));
+  }
 }
 
 main().catch((err: unknown) => {

@@ -13,7 +13,7 @@ import { startTarget } from './targets.ts';
 
 /** One measured phase: the load figures plus what the sandbox saw and the process's memory. */
 export interface PhaseResult {
-  load: Omit<LoadResult, 'startTimes'>;
+  load: Omit<LoadResult, 'startTimes' | 'endTimes'>;
   /** Business messages that reached the sandbox per second during the measured window. */
   replyRate?: number;
   /** Graph `/messages` answers by HTTP status over the whole phase. */
@@ -57,8 +57,8 @@ function spec(name: TargetName, phase: string, count: number, senderPool: number
   return s;
 }
 
-function strip(r: LoadResult): Omit<LoadResult, 'startTimes'> {
-  const { startTimes: _unused, ...rest } = r;
+function strip(r: LoadResult): Omit<LoadResult, 'startTimes' | 'endTimes'> {
+  const { startTimes: _starts, endTimes: _ends, ...rest } = r;
   return rest;
 }
 

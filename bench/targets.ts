@@ -35,7 +35,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (
-      !/^(WHATSAPP_|PASSERELLE_|TELEGRAM_|LLM_|SQLITE_|DATABASE_URL$|QUEUE_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(
+      !/^(WHATSAPP_|PASSERELLE_(?!PERF_)|TELEGRAM_|LLM_|SQLITE_|DATABASE_URL$|QUEUE_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(
         k,
       )
     ) {
@@ -70,7 +70,9 @@ async function startBaseline(
 /**
  * Passerelle as users run it: `node bin/passerelle.js start` from the repository root, configured by
  * environment, with a fresh SQLite database in a temporary folder. Ready when `GET /readyz` is 200.
- * `BENCH_PASSERELLE_ENTRY=<file>` runs another entry script instead (e.g. to bench another build).
+ * `BENCH_PASSERELLE_ENTRY=<file>` runs another entry script instead (e.g. to bench another build);
+ * `BENCH_PASSERELLE_ROOT=<dir>` runs the checkout in `<dir>` (e.g. to compare with a copy of the
+ * last commit); `BENCH_PASSERELLE_NODE_ARGS` adds node flags (e.g. `--cpu-prof`).
  */
 async function startPasserelle(name: TargetName, opts: TargetOptions): Promise<RunningTarget> {
   if (!opts.graphUrl) throw new Error(`${name} needs the sandbox's Graph URL`);
@@ -90,8 +92,15 @@ async function startPasserelle(name: TargetName, opts: TargetOptions): Promise<R
     SQLITE_SYNCHRONOUS: name === 'passerelle-full' ? 'full' : 'normal',
   });
   const entry = process.env.BENCH_PASSERELLE_ENTRY;
-  const args = entry ? [entry] : [join(ROOT, 'bin/passerelle.js'), 'start'];
-  const child = startChild(name, args, { env, cwd: ROOT, execArgv: entry ? ['--import', 'tsx'] : [] });
+  const root = process.env.BENCH_PASSERELLE_ROOT ?? ROOT;
+  const args = entry ? [entry] : [join(root, 'bin/passerelle.js'), 'start'];
+  // `BENCH_PASSERELLE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`: extra node flags (profiling).
+  const nodeArgs = (process.env.BENCH_PASSERELLE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = startChild(name, args, {
+    env,
+    cwd: root,
+    execArgv: [...nodeArgs, ...(entry ? ['--import', 'tsx'] : [])],
+  });
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   const forget = onExit(removeDir);
   const cleanup = () => {

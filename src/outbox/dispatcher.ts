@@ -3,6 +3,7 @@ import type { ChannelName } from '../core/channel.ts';
 import type { ChannelOutbound, DeliveryFailure } from '../core/delivery.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db, Store } from '../store/db.ts';
+import { groupCommit, type GroupCommit } from '../store/group-commit.ts';
 import {
   claimOutbox,
   dueOutbox,
@@ -11,13 +12,13 @@ import {
   nextDueAt,
   recoverExpiredLeases,
   releaseOwnedOutbox,
-  settleOutbox,
+  settleOutboxSent,
   type OutboxRow,
 } from '../store/outbox.ts';
 import { combinedContent, planSends, recipientKey, type PlannedSend } from './plan.ts';
 import { BucketMap } from './rate-limit.ts';
 import { decideRetry, type RetryPolicy } from './retry.ts';
-import { settleFailure, settleSent } from './settle.ts';
+import { settleFailure, settleSentIn } from './settle.ts';
 
 export interface RateLimits {
   /** Sends per second per business account (WhatsApp phone number): spec §3, 80 by default. */
@@ -40,6 +41,21 @@ export interface DispatcherOptions {
   concurrency?: number;
 }
 
+/** What a pass claimed, and how long to sleep after it. */
+interface Pass {
+  reads: OutboxRow[];
+  launches: Launch[];
+  sleepMs: number;
+  now: number;
+}
+
+/** A claimed send: its leader and the replies coalesced into it. */
+interface Launch {
+  key: string;
+  leader: OutboxRow;
+  members: OutboxRow[];
+}
+
 /** How often leases are checked for crashed senders and parked items for the end of their grace. */
 const RECOVERY_EVERY_MS = 1000;
 
@@ -51,6 +67,7 @@ const RECOVERY_EVERY_MS = 1000;
  */
 export class Dispatcher {
   private readonly db: Db;
+  private readonly tx: GroupCommit;
   private readonly accountBuckets = new Map<ChannelName, BucketMap>();
   private readonly recipientBuckets = new Map<ChannelName, BucketMap>();
   private readonly busy = new Set<string>();
@@ -60,9 +77,14 @@ export class Dispatcher {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private lastRecovery = 0;
+  /** Recipients whose due messages the last pass held back because a send to them was in flight. */
+  private waiting = new Set<string>();
+  /** The last pass stopped at the in-flight limit. */
+  private full = false;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.db = opts.store.db;
+    this.tx = groupCommit(this.db);
     for (const [ch, l] of Object.entries(opts.limits) as [ChannelName, RateLimits][]) {
       this.accountBuckets.set(ch, new BucketMap(l.accountPerSecond, l.accountPerSecond));
       this.recipientBuckets.set(ch, new BucketMap(l.recipient.burst, l.recipient.perSecond));
@@ -75,7 +97,11 @@ export class Dispatcher {
     this.loop = this.run();
   }
 
-  /** Something was queued or finished: look again now rather than at the next timer. */
+  /**
+   * Something was queued or finished: look again soon rather than at the next timer. A pass is a unit
+   * of the store's group commit, so it runs in the next group, after the current turn's I/O; the
+   * wakes until then share that pass.
+   */
   wake(): void {
     this.woken = true;
     this.wakeUp?.();
@@ -124,27 +150,36 @@ export class Dispatcher {
     });
   }
 
-  /** One pass: recover leases, plan, claim, launch. Returns how long to sleep. */
+  /**
+   * One pass: recover leases, read what is due, plan, claim (all in one transaction, through the
+   * group commit), then launch what was claimed. Returns how long to sleep.
+   */
   private async tick(): Promise<number> {
+    const pass = await this.tx.run((trx) => this.pass(trx));
+    for (const row of pass.reads) this.track(this.sendRead(row));
+    for (const l of pass.launches) this.launch(l, pass.now);
+    return pass.sleepMs;
+  }
+
+  private async pass(trx: Db): Promise<Pass> {
     const now = Date.now();
     if (now - this.lastRecovery >= RECOVERY_EVERY_MS) {
       this.lastRecovery = now;
-      await recoverExpiredLeases(this.db, this.opts.unknownGraceMs, now);
+      await recoverExpiredLeases(trx, this.opts.unknownGraceMs, now);
     }
     const limit = (this.opts.concurrency ?? 128) - this.inFlight.size;
-    if (limit <= 0) return RECOVERY_EVERY_MS; // a finishing send wakes us
-    const due = await dueOutbox(this.db, Math.max(limit * 4, 64), now);
+    this.full = limit <= 0;
+    // A finishing send wakes us.
+    if (limit <= 0) return { reads: [], launches: [], sleepMs: RECOVERY_EVERY_MS, now };
+    // A constant: the limit is compiled into the statement (one compiled form per value).
+    const fetchLimit = Math.max((this.opts.concurrency ?? 128) * 4, 64);
+    const due = await dueOutbox(trx, fetchLimit, now);
     const reads = due.filter((r) => r.kind === 'mark_read').slice(0, limit);
-    for (const row of await claimOutbox(
-      this.db,
-      reads.map((r) => r.id),
-      this.opts.owner,
-      this.opts.leaseMs,
-    )) {
-      this.track(this.sendRead(row));
-    }
     const messages = due.filter((r) => r.kind === 'message');
-    const heads = await headsOfLine(this.db, [...new Set(messages.map(recipientKey))]);
+    const heads =
+      messages.length > 0
+        ? await headsOfLine(trx, [...new Set(messages.map(recipientKey))])
+        : new Map<string, string>();
     const plan = planSends({
       due: messages,
       heads,
@@ -152,12 +187,63 @@ export class Dispatcher {
       limit: limit - reads.length,
       waitFor: (row) => this.rateWait(row, now),
     });
-    let launched = 0;
-    for (const send of plan.sends) if (await this.launch(send, now)) launched++;
-    if (launched > 0 || reads.length > 0) return 0;
-    const next = await nextDueAt(this.db, now);
+    this.waiting = new Set(messages.map(recipientKey).filter((k) => this.busy.has(k)));
+    const claimed = await this.claim(trx, reads, plan.sends, now);
+    this.full = claimed.reads.length + claimed.launches.length >= limit;
+    // More may be due than this pass read or could start: look again at once.
+    if (due.length >= fetchLimit || this.full) return { ...claimed, sleepMs: 0, now };
+    const next = await nextDueAt(trx, now);
     const nextRecovery = this.lastRecovery + RECOVERY_EVERY_MS - now;
-    return Math.max(1, Math.min(plan.waitMs, next === undefined ? Infinity : next - now, nextRecovery));
+    const sleepMs = Math.max(
+      1,
+      Math.min(plan.waitMs, next === undefined ? Infinity : next - now, nextRecovery),
+    );
+    return { ...claimed, sleepMs, now };
+  }
+
+  /**
+   * Leases the pass's mark-as-read items and planned sends, in the pass's transaction. A planned send
+   * whose leader another worker took is given back.
+   */
+  private async claim(
+    trx: Db,
+    reads: OutboxRow[],
+    sends: PlannedSend[],
+    now: number,
+  ): Promise<{ reads: OutboxRow[]; launches: Launch[] }> {
+    if (reads.length === 0 && sends.length === 0) return { reads: [], launches: [] };
+    const { owner, leaseMs } = this.opts;
+    const readRows = await claimOutbox(
+      trx,
+      reads.map((r) => r.id),
+      owner,
+      leaseMs,
+      now,
+    );
+    const launches: Launch[] = [];
+    for (const send of sends) {
+      const ids = [send.leader.id, ...send.members.map((m) => m.id)];
+      const rows = await claimOutbox(trx, ids, owner, leaseMs, now);
+      const leader = rows.find((r) => r.id === send.leader.id);
+      if (!leader) {
+        // Another worker took the leader: give back what we did get.
+        await releaseOwnedOutbox(
+          trx,
+          owner,
+          rows.map((r) => r.id),
+          now,
+        );
+        continue;
+      }
+      const members = rows.filter((r) => r.id !== leader.id);
+      await groupUnder(
+        trx,
+        leader.id,
+        members.map((m) => m.id),
+      );
+      launches.push({ key: send.key, leader, members });
+    }
+    return { reads: readRows, launches };
   }
 
   private rateWait(row: OutboxRow, now: number): number {
@@ -167,36 +253,18 @@ export class Dispatcher {
     return Math.max(acct?.waitMs(now) ?? 0, pair?.waitMs(now) ?? 0);
   }
 
-  private async launch(send: PlannedSend, now: number): Promise<boolean> {
-    const ids = [send.leader.id, ...send.members.map((m) => m.id)];
-    const claimed = await claimOutbox(this.db, ids, this.opts.owner, this.opts.leaseMs, now);
-    const leader = claimed.find((r) => r.id === send.leader.id);
-    if (!leader) {
-      // Another worker took the leader: give back what we did get.
-      await releaseOwnedOutbox(
-        this.db,
-        this.opts.owner,
-        claimed.map((r) => r.id),
-      );
-      return false;
-    }
-    const members = claimed.filter((r) => r.id !== leader.id);
-    await groupUnder(
-      this.db,
-      leader.id,
-      members.map((m) => m.id),
-    );
-    const ch = leader.channel as ChannelName;
-    this.accountBuckets.get(ch)?.get(leader.account, now).tryTake(now);
-    this.recipientBuckets.get(ch)?.get(send.key, now).tryTake(now);
-    this.busy.add(send.key);
+  private launch(l: Launch, now: number): void {
+    const ch = l.leader.channel as ChannelName;
+    this.accountBuckets.get(ch)?.get(l.leader.account, now).tryTake(now);
+    this.recipientBuckets.get(ch)?.get(l.key, now).tryTake(now);
+    this.busy.add(l.key);
     this.track(
-      this.sendMessage(leader, members).finally(() => {
-        this.busy.delete(send.key);
-        this.wake();
+      this.sendMessage(l.leader, l.members).finally(() => {
+        this.busy.delete(l.key);
+        // Only if a pass is waiting on this recipient or on a free slot; new items wake us anyway.
+        if (this.waiting.has(l.key) || this.full) this.wake();
       }),
     );
-    return true;
   }
 
   private track(p: Promise<void>): void {
@@ -223,8 +291,9 @@ export class Dispatcher {
       { channel: row.channel, kind: 'mark_read' },
       (performance.now() - t0) / 1000,
     );
-    await settleOutbox(this.db, row.id, this.opts.owner, { state: 'sent', sent_at: Date.now() });
+    await this.tx.run((trx) => settleOutboxSent(trx, row.id, this.opts.owner, null));
     this.opts.metrics.outbound.inc({ channel: row.channel, kind: 'mark_read', outcome: 'sent' });
+    if (this.full) this.wake();
   }
 
   private async sendMessage(leader: OutboxRow, members: OutboxRow[]): Promise<void> {
@@ -256,7 +325,9 @@ export class Dispatcher {
       { channel: leader.channel, kind: 'message' },
       (performance.now() - t0) / 1000,
     );
-    await settleSent(this.db, this.opts.owner, leader, members, providerMessageId, content);
+    await this.tx.run((trx) =>
+      settleSentIn(trx, this.opts.owner, leader, members, providerMessageId, content),
+    );
     const m = this.opts.metrics.outbound;
     m.inc({ channel: leader.channel, kind: 'message', outcome: 'sent' });
     if (members.length > 0)
@@ -292,6 +363,10 @@ export class Dispatcher {
       { channel: leader.channel, kind: leader.kind, outcome: d.action },
       1 + members.length,
     );
-    await settleFailure(this.db, this.opts.owner, [leader, ...members], f, d, this.opts.unknownGraceMs, now);
+    await this.tx.run((trx) =>
+      settleFailure(trx, this.opts.owner, [leader, ...members], f, d, this.opts.unknownGraceMs, now),
+    );
+    // A retry or a parked item has a new due time: the next pass sets the timer for it.
+    this.wake();
   }
 }

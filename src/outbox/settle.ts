@@ -2,8 +2,9 @@ import type { MessageContent } from '../core/content.ts';
 import type { DeliveryFailure } from '../core/delivery.ts';
 import { audit } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
-import { refreshMessageStatus, setMessageState } from '../store/messages.ts';
-import { settleOutbox, type OutboxRow } from '../store/outbox.ts';
+import { arg, Prepared } from '../store/sql.ts';
+import { refreshMessageStatus, setMessageState, statusesOf } from '../store/messages.ts';
+import { settleOutbox, settleOutboxCoalesced, settleOutboxSent, type OutboxRow } from '../store/outbox.ts';
 import type { RetryDecision } from './retry.ts';
 import { onDeliveryFailed } from './statuses.ts';
 
@@ -23,41 +24,56 @@ export async function settleSent(
   content: MessageContent,
   now = Date.now(),
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const ok = await settleOutbox(trx, leader.id, owner, {
-      state: 'sent',
-      provider_message_id: providerMessageId,
-      sent_at: now,
-    });
-    // Not ok: a status callback already reconciled this send while our lease had expired.
-    if (!ok) return false;
-    if (leader.message_id) {
-      await setMessageState(trx, leader.message_id, 'accepted', {
-        providerMessageId,
-        ...(members.length > 0 ? { content } : {}),
-      });
-      await refreshMessageStatus(trx, leader.channel, providerMessageId);
-      // A `failed` status may have arrived before the API's answer: act on it now.
-      await onDeliveryFailed(trx, leader.channel, providerMessageId);
-      await trx
-        .updateTable('conversations')
-        .set({ last_outbound_at: now })
-        .where(
-          'id',
-          '=',
-          trx.selectFrom('messages').select('conversation_id').where('id', '=', leader.message_id),
-        )
-        .execute();
-    }
-    for (const m of members) {
-      await settleOutbox(trx, m.id, owner, { state: 'coalesced', coalesced_into: leader.id, sent_at: now });
-      if (m.message_id) await setMessageState(trx, m.message_id, 'coalesced');
-    }
-    return true;
-  });
+  const settle = (trx: Db) => settleSentIn(trx, owner, leader, members, providerMessageId, content, now);
+  return db.isTransaction ? settle(db) : db.transaction().execute(settle);
 }
 
-/** Applies a retry decision to a failed send and the replies coalesced into it. */
+/** `settleSent` inside the caller's transaction (several settles can share one commit). */
+export async function settleSentIn(
+  trx: Db,
+  owner: string,
+  leader: OutboxRow,
+  members: OutboxRow[],
+  providerMessageId: string,
+  content: MessageContent,
+  now = Date.now(),
+): Promise<boolean> {
+  const ok = await settleOutboxSent(trx, leader.id, owner, providerMessageId, now);
+  // Not ok: a status callback already reconciled this send while our lease had expired.
+  if (!ok) return false;
+  if (leader.message_id) {
+    await setMessageState(
+      trx,
+      leader.message_id,
+      'accepted',
+      { providerMessageId, ...(members.length > 0 ? { content } : {}) },
+      now,
+    );
+    // Statuses that arrived before the API's answer are folded in now, and a `failed` one acted on.
+    // Usually there are none yet (they come later, by webhook): one read, nothing to do.
+    const known = await statusesOf(trx, leader.channel, providerMessageId);
+    if (known.length > 0) {
+      await refreshMessageStatus(trx, leader.channel, providerMessageId, known);
+      if (known.some((s) => s.status === 'failed'))
+        await onDeliveryFailed(trx, leader.channel, providerMessageId);
+    }
+    await lastOutboundQuery.run(trx, { messageId: leader.message_id, now });
+  }
+  for (const m of members) {
+    await settleOutboxCoalesced(trx, m.id, owner, leader.id, now);
+    if (m.message_id) await setMessageState(trx, m.message_id, 'coalesced', {}, now);
+  }
+  return true;
+}
+
+const lastOutboundQuery = new Prepared<{ messageId: string; now: number }>((db) =>
+  db
+    .updateTable('conversations')
+    .set({ last_outbound_at: arg('now') })
+    .where('id', '=', db.selectFrom('messages').select('conversation_id').where('id', '=', arg('messageId'))),
+);
+
+/** Applies a retry decision to a failed send and the replies coalesced into it, in one transaction. */
 export async function settleFailure(
   db: Db,
   owner: string,
@@ -72,7 +88,7 @@ export async function settleFailure(
     last_error: `${f.message}${f.details ? ` — ${f.details}` : ''}`.slice(0, 2000),
     last_trace_id: f.traceId ?? null,
   };
-  await db.transaction().execute(async (trx) => {
+  const settle = async (trx: Db) => {
     for (const row of rows) {
       if (d.action === 'retry') {
         await settleOutbox(trx, row.id, owner, {
@@ -109,7 +125,8 @@ export async function settleFailure(
         });
       }
     }
-  });
+  };
+  await (db.isTransaction ? settle(db) : db.transaction().execute(settle));
 }
 
 /**

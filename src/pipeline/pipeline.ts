@@ -5,15 +5,16 @@ import type { InboundMessageEvent, StatusEvent } from '../core/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { audit } from '../store/audit.ts';
 import type { Db, Store } from '../store/db.ts';
+import { groupCommit, type GroupCommit } from '../store/group-commit.ts';
 import {
-  claimableForKey,
-  claimInbox,
+  claimForKey,
   LeaseLostError,
   markInboxDone,
   releaseInbox,
   unclaimInbox,
   type InboxItem,
 } from '../store/inbox.ts';
+import { nested } from '../store/sql.ts';
 import { insertMessage } from '../store/messages.ts';
 import { enqueueOutbox } from '../store/outbox.ts';
 import { applyStatus } from '../outbox/statuses.ts';
@@ -55,33 +56,53 @@ interface PlannedReply extends AssistantReply {
  * committed effects. Messages: contact → person, record, mark read with typing, ask the assistant,
  * hand replies to the outbox. Statuses: update the message they concern. Every step is idempotent, so
  * a batch interrupted by a crash is simply processed again.
+ *
+ * Transactions go through the store's group commit (`groupCommit`): the batches of one turn of the
+ * event loop share one commit, each batch's work still atomic on its own (a savepoint).
  */
 export class Pipeline {
   private readonly db: Db;
+  private readonly tx: GroupCommit;
   constructor(private readonly opts: PipelineOptions) {
     this.db = opts.store.db;
+    this.tx = groupCommit(this.db);
   }
 
   /**
    * The `WorkQueue` batch handler. Takes the conversation's items in order (older unfinished items
    * first; nothing if an older one must wait), processes them as one batch, and if the batch fails,
    * item by item, so that only a failing item is retried (with back-off) and the ones after it wait.
+   *
+   * The claim and the first step (recording messages, applying statuses) share one transaction; the
+   * step runs in a nested savepoint, so when it fails the claim still commits and the attempt counts.
    */
   readonly handle = async (orderingKey: string, ids: string[]): Promise<void> => {
+    const t0 = performance.now();
     const upTo = ids.reduce((a, b) => (a > b ? a : b));
-    const claimable = await claimableForKey(this.db, orderingKey, upTo);
-    const items = await claimInbox(this.db, claimable, this.opts.owner, this.opts.leaseMs ?? 60_000);
-    if (items.length === 0) return;
-    try {
-      await this.process(items);
-      return;
-    } catch (err) {
-      if (items.length === 1) return this.release(items[0]!, err);
-      this.opts.logger.warn({ err, items: items.length }, 'batch failed; retrying its items one by one');
-    }
+    const claimed = await this.tx.run(async (trx) => {
+      const items = await claimForKey(trx, orderingKey, upTo, this.opts.owner, this.opts.leaseMs ?? 60_000);
+      if (items.length === 0) return undefined;
+      return { items, first: await nested(trx, () => this.record(trx, items)) };
+    });
+    if (!claimed) return;
+    const { items, first } = claimed;
+    let failure: unknown;
+    if (first.ok) {
+      try {
+        await this.finish(items, first.value, t0);
+        return;
+      } catch (err) {
+        failure = err;
+      }
+    } else failure = first.err;
+    if (items.length === 1) return this.release(items[0]!, failure);
+    this.opts.logger.warn(
+      { err: failure, items: items.length },
+      'batch failed; retrying its items one by one',
+    );
     for (const [i, item] of items.entries()) {
       try {
-        await this.process([item]);
+        await this.finish([item], await this.tx.run((trx) => this.record(trx, [item])));
       } catch (err) {
         await this.release(item, err);
         await unclaimInbox(
@@ -110,87 +131,106 @@ export class Pipeline {
     await releaseInbox(this.db, [item.id], message, maxAttempts, backoff);
   }
 
-  private async process(items: InboxItem[]): Promise<void> {
+  /**
+   * The first step, inside the caller's transaction: statuses applied and done; messages recorded
+   * (contact → person, conversation, message, window clock) with a mark-as-read queued; anything
+   * else done.
+   */
+  private async record(trx: Db, items: InboxItem[]): Promise<Received[]> {
     const statuses = items.filter((i) => i.event.kind === 'status');
     const messages = items.filter((i) => i.event.kind === 'message');
     const rest = items.filter((i) => i.event.kind !== 'status' && i.event.kind !== 'message');
-    if (statuses.length > 0) await this.applyStatuses(statuses);
-    if (messages.length > 0) await this.handleMessages(messages);
+    if (statuses.length > 0) await this.applyStatuses(trx, statuses);
+    const received = messages.length > 0 ? await this.recordMessages(trx, messages) : [];
     if (rest.length > 0)
       await markInboxDone(
-        this.db,
+        trx,
         rest.map((i) => i.id),
         this.opts.owner,
       );
+    return received;
   }
 
-  private async applyStatuses(items: InboxItem[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      for (const item of items) {
-        const e = item.event as StatusEvent;
-        await applyStatus(trx, e);
-        this.opts.metrics.statuses.inc({ channel: e.channel, status: e.status });
-      }
-      await markInboxDone(
-        trx,
-        items.map((i) => i.id),
-        this.opts.owner,
+  /** After the first step committed: the messages' replies, and their inbox items closed. */
+  private async finish(items: InboxItem[], received: Received[], t0 = performance.now()): Promise<void> {
+    if (received.length === 0) return;
+    const messages = items.filter((i) => i.event.kind === 'message');
+    if (!received[received.length - 1]!.event.groupId) this.opts.onOutbox(); // the mark-as-read
+    await this.reply(messages, received);
+    for (const r of received)
+      this.opts.metrics.pipelineSeconds.observe(
+        { channel: r.event.channel },
+        (performance.now() - t0) / 1000,
       );
-    });
   }
 
-  private async handleMessages(items: InboxItem[]): Promise<void> {
-    const t0 = performance.now();
-    // 1. Record what arrived and show the person we are on it (read receipt + typing indicator).
-    const received = await this.db.transaction().execute(async (trx) => {
-      const out: Received[] = [];
-      for (const item of items) {
-        const event = item.event as InboundMessageEvent;
-        const { personId, contactId } = await resolveContact(trx, event.from);
-        const conv = await conversationFor(trx, {
-          personId,
-          contactId,
-          channel: event.channel,
-          account: event.account,
-        });
-        const { id: messageId } = await insertMessage(trx, {
-          conversationId: conv.id,
-          personId,
-          contactId,
-          channel: event.channel,
-          direction: 'in',
-          providerMessageId: event.providerMessageId,
-          content: event.content,
-          ...(event.context?.messageId ? { replyTo: event.context.messageId } : {}),
-          status: 'received',
-          sentAt: event.timestamp,
-          ...(event.groupId ? { meta: { groupId: event.groupId } } : {}),
-        });
-        await touchInbound(trx, conv.id, event.timestamp);
-        out.push({ item, event, personId, contactId, conversationId: conv.id, messageId });
-      }
-      const last = out[out.length - 1]!;
-      if (!last.event.groupId) {
-        // Marking the latest message read marks the earlier ones read too (spec §2.2).
-        await enqueueOutbox(trx, [
-          {
-            idempotencyKey: `read:${last.event.channel}:${last.event.providerMessageId}`,
-            kind: 'mark_read',
-            channel: last.event.channel,
-            account: last.event.account,
-            recipient: last.event.from.address,
-            payload: {
-              providerMessageId: last.event.providerMessageId,
-              typing: (this.opts.typingChannels ?? ['whatsapp']).includes(last.event.channel),
-            },
-          },
-        ]);
-      }
-      return out;
-    });
-    this.opts.onOutbox();
+  private async applyStatuses(trx: Db, items: InboxItem[]): Promise<void> {
+    for (const item of items) {
+      const e = item.event as StatusEvent;
+      await applyStatus(trx, e);
+      this.opts.metrics.statuses.inc({ channel: e.channel, status: e.status });
+    }
+    await markInboxDone(
+      trx,
+      items.map((i) => i.id),
+      this.opts.owner,
+    );
+  }
 
-    // 2. Ask the assistant, outside any transaction (it may take seconds with an LLM).
+  /** Records what arrived and shows the person we are on it (read receipt + typing indicator). */
+  private async recordMessages(trx: Db, items: InboxItem[]): Promise<Received[]> {
+    const out: Received[] = [];
+    for (const item of items) {
+      const event = item.event as InboundMessageEvent;
+      const { personId, contactId, created } = await resolveContact(trx, event.from);
+      const conv = await conversationFor(trx, {
+        personId,
+        contactId,
+        channel: event.channel,
+        account: event.account,
+        isNewContact: created,
+        lastInboundAt: event.timestamp,
+      });
+      const { id: messageId } = await insertMessage(trx, {
+        conversationId: conv.id,
+        personId,
+        contactId,
+        channel: event.channel,
+        direction: 'in',
+        providerMessageId: event.providerMessageId,
+        content: event.content,
+        ...(event.context?.messageId ? { replyTo: event.context.messageId } : {}),
+        status: 'received',
+        sentAt: event.timestamp,
+        ...(event.groupId ? { meta: { groupId: event.groupId } } : {}),
+      });
+      // A conversation created just now already starts its window clock at this message.
+      if (!conv.created) await touchInbound(trx, conv.id, event.timestamp);
+      out.push({ item, event, personId, contactId, conversationId: conv.id, messageId });
+    }
+    const last = out[out.length - 1]!;
+    if (!last.event.groupId) {
+      // Marking the latest message read marks the earlier ones read too (spec §2.2).
+      await enqueueOutbox(trx, [
+        {
+          idempotencyKey: `read:${last.event.channel}:${last.event.providerMessageId}`,
+          kind: 'mark_read',
+          channel: last.event.channel,
+          account: last.event.account,
+          recipient: last.event.from.address,
+          payload: {
+            providerMessageId: last.event.providerMessageId,
+            typing: (this.opts.typingChannels ?? ['whatsapp']).includes(last.event.channel),
+          },
+        },
+      ]);
+    }
+    return out;
+  }
+
+  /** Asks the assistant (outside any transaction), then commits the replies and closes the batch. */
+  private async reply(items: InboxItem[], received: Received[]): Promise<void> {
+    // Ask the assistant, outside any transaction (it may take seconds with an LLM).
     const planned: PlannedReply[] = [];
     for (const r of received) {
       if (r.event.groupId) continue; // group chats are recorded, not answered
@@ -209,8 +249,8 @@ export class Pipeline {
       sources: [...(a.sources ?? []), ...(b.sources ?? [])],
     }));
 
-    // 3. Commit replies to the outbox and close the batch, atomically: exactly one set of replies.
-    await this.db.transaction().execute(async (trx) => {
+    // Commit replies to the outbox and close the batch, atomically: exactly one set of replies.
+    await this.tx.run(async (trx) => {
       let n = 0;
       for (const rep of merged) {
         const r = rep.received;
@@ -259,10 +299,5 @@ export class Pipeline {
       );
     });
     if (merged.length > 0) this.opts.onOutbox();
-    for (const r of received)
-      this.opts.metrics.pipelineSeconds.observe(
-        { channel: r.event.channel },
-        (performance.now() - t0) / 1000,
-      );
   }
 }

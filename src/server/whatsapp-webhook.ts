@@ -5,7 +5,8 @@ import { verifySignature } from '../channels/whatsapp/signature.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../queue/port.ts';
 import type { Db } from '../store/db.ts';
-import { commitToInbox } from '../store/inbox.ts';
+import { groupCommit } from '../store/group-commit.ts';
+import { commitToInbox, type CommitResult } from '../store/inbox.ts';
 
 /** Meta caps webhook payloads at 3 MB (spec §1.6); anything larger is refused with 413. */
 export const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
@@ -20,15 +21,19 @@ export interface WhatsAppWebhookOptions {
 
 /**
  * `GET /webhooks/whatsapp`: the verification handshake (spec §1.1).
- * `POST /webhooks/whatsapp`: signature over the raw bytes (spec §1.2) → parse → one inbox transaction →
- * 200. Nothing is processed in the request: the work queue takes it from the inbox. A body we cannot
+ * `POST /webhooks/whatsapp`: signature over the raw bytes (spec §1.2) → parse → inbox commit → 200.
+ * Nothing is processed in the request: the work queue takes it from the inbox. A body we cannot
  * trust or read gets a 4xx and changes nothing; a store failure gets a 503 so Meta retries.
+ *
+ * The requests of one turn of the event loop are committed together (`groupCommit`, ingest lane:
+ * ahead of any background work); each is answered 200 only after the commit that holds its events.
  */
 export async function whatsappWebhookRoutes(
   app: FastifyInstance,
   opts: WhatsAppWebhookOptions,
 ): Promise<void> {
   const { db, queue, metrics } = opts;
+  const inbox = groupCommit(db);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WEBHOOK_BYTES }, (_req, body, done) =>
@@ -75,9 +80,10 @@ export async function whatsappWebhookRoutes(
     const parsed = parseWebhook(body);
     if (!parsed.ok) return respond(400, { error: parsed.error, message: parsed.message });
 
-    let result;
+    let result: CommitResult;
     try {
-      result = await commitToInbox(db, parsed.events);
+      const events = parsed.events;
+      result = await inbox.run((trx) => commitToInbox(trx, events), 'ingest');
     } catch (err) {
       req.log.error({ err }, 'inbox commit failed');
       return respond(503, { error: 'temporarily unavailable' });

@@ -65,6 +65,9 @@ export function openStore(opts: OpenDbOptions): Store {
   sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // Sorts, GROUP BY and `RETURNING` use ephemeral tables; with the default (file) each one can create
+  // and delete a temporary file. They are transient: memory is enough, and far cheaper.
+  sqlite.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,

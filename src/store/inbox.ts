@@ -1,7 +1,10 @@
+import { sql } from 'kysely';
 import type { InboundEvent } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import type { Db } from './db.ts';
+import { LIVE_INBOX } from './live.ts';
 import type { InboxTable } from './schema.ts';
+import { arg, args, Prepared, PreparedList } from './sql.ts';
 
 /** An inbox row handed to the work queue: enough to schedule it, not to process it. */
 export interface InboxRef {
@@ -16,13 +19,34 @@ export interface InboxItem extends InboxRef {
 
 export type CommitResult = { accepted: InboxRef[]; duplicates: number };
 
-/**
- * Commits parsed events to the inbox in one transaction. A repeated dedupe key is ignored (the
- * provider retried or duplicated a webhook): it is counted as a duplicate and has no further effect.
- */
-export async function commitToInbox(db: Db, events: InboundEvent[], now = Date.now()): Promise<CommitResult> {
-  if (events.length === 0) return { accepted: [], duplicates: 0 };
-  const rows: InboxTable[] = events.map((e) => ({
+const insertRow = new Prepared<Record<keyof InboxTable, unknown>, { id: string; state: string }>((db) =>
+  db
+    .insertInto('inbox')
+    .values({
+      id: arg('id'),
+      channel: arg('channel'),
+      dedupe_key: arg('dedupe_key'),
+      kind: arg('kind'),
+      ordering_key: arg('ordering_key'),
+      account: arg('account'),
+      payload: arg('payload'),
+      state: arg('state'),
+      attempts: arg('attempts'),
+      lease_until: arg('lease_until'),
+      lease_owner: arg('lease_owner'),
+      received_at: arg('received_at'),
+      processed_at: arg('processed_at'),
+      last_error: arg('last_error'),
+      next_attempt_at: arg('next_attempt_at'),
+    })
+    .onConflict((oc) => oc.columns(['channel', 'dedupe_key']).doNothing())
+    .returning(['id', 'state']),
+);
+
+function inboxRow(e: InboundEvent, now: number): InboxTable {
+  // Notifications that are not messages or statuses are kept for the record; nothing processes them.
+  const recordOnly = e.kind === 'other' || e.kind === 'error';
+  return {
     id: newId(),
     channel: e.channel,
     dedupe_key: e.dedupeKey,
@@ -30,28 +54,38 @@ export async function commitToInbox(db: Db, events: InboundEvent[], now = Date.n
     ordering_key: e.orderingKey,
     account: e.account,
     payload: JSON.stringify(e),
-    // Notifications that are not messages or statuses are kept for the record; nothing processes them.
-    state: e.kind === 'other' || e.kind === 'error' ? 'done' : 'pending',
+    state: recordOnly ? 'done' : 'pending',
     attempts: 0,
     lease_until: null,
     lease_owner: null,
     received_at: now,
-    processed_at: e.kind === 'other' || e.kind === 'error' ? now : null,
+    processed_at: recordOnly ? now : null,
     last_error: null,
     next_attempt_at: 0,
-  }));
-  const inserted = await db
-    .insertInto('inbox')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['channel', 'dedupe_key']).doNothing())
-    .returning(['id', 'ordering_key', 'state'])
-    .execute();
-  return {
-    accepted: inserted
-      .filter((r) => r.state === 'pending')
-      .map((r) => ({ id: r.id, orderingKey: r.ordering_key })),
-    duplicates: rows.length - inserted.length,
   };
+}
+
+/** Inserts the rows of one request; call inside a transaction when there are several. */
+async function insertEvents(db: Db, events: InboundEvent[], now: number): Promise<CommitResult> {
+  const accepted: InboxRef[] = [];
+  let duplicates = 0;
+  for (const e of events) {
+    const row = inboxRow(e, now);
+    const ins = await insertRow.first(db, row);
+    if (!ins) duplicates++;
+    else if (ins.state === 'pending') accepted.push({ id: row.id, orderingKey: row.ordering_key });
+  }
+  return { accepted, duplicates };
+}
+
+/**
+ * Commits parsed events to the inbox in one transaction. A repeated dedupe key is ignored (the
+ * provider retried or duplicated a webhook): it is counted as a duplicate and has no further effect.
+ */
+export async function commitToInbox(db: Db, events: InboundEvent[], now = Date.now()): Promise<CommitResult> {
+  if (events.length === 0) return { accepted: [], duplicates: 0 };
+  if (events.length === 1 || db.isTransaction) return insertEvents(db, events, now);
+  return db.transaction().execute((trx) => insertEvents(trx, events, now));
 }
 
 /**
@@ -69,7 +103,7 @@ export async function claimableForKey(
     .selectFrom('inbox')
     .select(['id', 'state', 'lease_until', 'next_attempt_at'])
     .where('ordering_key', '=', orderingKey)
-    .where('state', 'in', ['pending', 'processing'])
+    .where(LIVE_INBOX)
     .where('id', '<=', upTo)
     .orderBy('id')
     .execute();
@@ -81,6 +115,102 @@ export async function claimableForKey(
   }
   return out;
 }
+
+type ClaimedRow = { id: string; ordering_key: string; payload: string; attempts: number };
+
+function toItems(rows: ClaimedRow[]): InboxItem[] {
+  return rows
+    .map((r) => ({
+      id: r.id,
+      orderingKey: r.ordering_key,
+      attempts: r.attempts,
+      event: JSON.parse(r.payload) as InboundEvent,
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+const claimForKeyQuery = new Prepared<
+  { key: string; upTo: string; owner: string; leaseUntil: number; now: number },
+  ClaimedRow
+>((db) =>
+  db
+    .updateTable('inbox')
+    .set((eb) => ({
+      state: 'processing',
+      lease_owner: arg('owner'),
+      lease_until: arg('leaseUntil'),
+      attempts: eb('attempts', '+', 1),
+    }))
+    .where('ordering_key', '=', arg('key'))
+    .where(LIVE_INBOX)
+    .where('id', '<=', arg('upTo'))
+    .where('next_attempt_at', '<=', arg('now'))
+    .where((eb) =>
+      eb.or([
+        eb('state', '=', 'pending'),
+        eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', arg('now'))]),
+      ]),
+    )
+    // No older unfinished item of the key that must go first but cannot yet (retry back-off, or
+    // leased by a live worker): a newer item never overtakes it.
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('inbox as older')
+            .select(sql.lit(1).as('one'))
+            .whereRef('older.ordering_key', '=', 'inbox.ordering_key')
+            .whereRef('older.id', '<', 'inbox.id')
+            .where(LIVE_INBOX) // unqualified: the innermost table, `older`
+            .where((eb) =>
+              eb.or([
+                eb('older.next_attempt_at', '>', arg('now')),
+                eb.and([eb('older.state', '=', 'processing'), eb('older.lease_until', '>=', arg('now'))]),
+              ]),
+            ),
+        ),
+      ),
+    )
+    .returning(['id', 'ordering_key', 'payload', 'attempts']),
+);
+
+/**
+ * `claimableForKey` then `claimInbox`, in one statement: leases the items of `orderingKey` up to
+ * `upTo` that may be processed now (none past the first older item that must wait), oldest first.
+ */
+export async function claimForKey(
+  db: Db,
+  orderingKey: string,
+  upTo: string,
+  owner: string,
+  leaseMs: number,
+  now = Date.now(),
+): Promise<InboxItem[]> {
+  return toItems(
+    await claimForKeyQuery.all(db, { key: orderingKey, upTo, owner, leaseUntil: now + leaseMs, now }),
+  );
+}
+
+const claimQuery = new PreparedList<
+  { ids: string[]; owner: string; leaseUntil: number; now: number },
+  ClaimedRow
+>((db, n) =>
+  db
+    .updateTable('inbox')
+    .set((eb) => ({
+      state: 'processing',
+      lease_owner: arg('owner'),
+      lease_until: arg('leaseUntil'),
+      attempts: eb('attempts', '+', 1),
+    }))
+    .where('id', 'in', args('ids', n))
+    .where((eb) =>
+      eb.or([
+        eb('state', '=', 'pending'),
+        eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', arg('now'))]),
+      ]),
+    )
+    .returning(['id', 'ordering_key', 'payload', 'attempts']),
+);
 
 /**
  * Takes a lease on inbox items so no other worker processes them. Items already done, or leased by a
@@ -94,31 +224,7 @@ export async function claimInbox(
   now = Date.now(),
 ): Promise<InboxItem[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .updateTable('inbox')
-    .set((eb) => ({
-      state: 'processing',
-      lease_owner: owner,
-      lease_until: now + leaseMs,
-      attempts: eb('attempts', '+', 1),
-    }))
-    .where('id', 'in', ids)
-    .where((eb) =>
-      eb.or([
-        eb('state', '=', 'pending'),
-        eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', now)]),
-      ]),
-    )
-    .returning(['id', 'ordering_key', 'payload', 'attempts'])
-    .execute();
-  return rows
-    .map((r) => ({
-      id: r.id,
-      orderingKey: r.ordering_key,
-      attempts: r.attempts,
-      event: JSON.parse(r.payload) as InboundEvent,
-    }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return toItems(await claimQuery.all(db, ids.length, { ids, owner, leaseUntil: now + leaseMs, now }));
 }
 
 /** The worker no longer holds the lease on an item it was processing: its work must not commit. */
@@ -126,20 +232,47 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
+const doneQuery = new PreparedList<{ ids: string[]; now: number }>((db, n) =>
+  db
+    .updateTable('inbox')
+    .set({
+      state: 'done',
+      processed_at: arg('now'),
+      lease_until: null,
+      lease_owner: null,
+      last_error: null,
+    })
+    .where('id', 'in', args('ids', n)),
+);
+
+const doneOwnedQuery = new PreparedList<{ ids: string[]; now: number; owner: string }>((db, n) =>
+  db
+    .updateTable('inbox')
+    .set({
+      state: 'done',
+      processed_at: arg('now'),
+      lease_until: null,
+      lease_owner: null,
+      last_error: null,
+    })
+    .where('id', 'in', args('ids', n))
+    .where('state', '=', 'processing')
+    .where('lease_owner', '=', arg('owner')),
+);
+
 /**
  * Marks items processed. Call inside the transaction that commits their effects; with `owner`, it
  * throws `LeaseLostError` (rolling the transaction back) unless this worker still holds every lease.
  */
 export async function markInboxDone(db: Db, ids: string[], owner?: string, now = Date.now()): Promise<void> {
   if (ids.length === 0) return;
-  let q = db
-    .updateTable('inbox')
-    .set({ state: 'done', processed_at: now, lease_until: null, lease_owner: null, last_error: null })
-    .where('id', 'in', ids);
-  if (owner !== undefined) q = q.where('state', '=', 'processing').where('lease_owner', '=', owner);
-  const r = await q.executeTakeFirst();
-  if (owner !== undefined && Number(r.numUpdatedRows) !== ids.length) {
-    throw new LeaseLostError(`lost the lease on ${ids.length - Number(r.numUpdatedRows)} inbox item(s)`);
+  if (owner === undefined) {
+    await doneQuery.run(db, ids.length, { ids, now });
+    return;
+  }
+  const n = await doneOwnedQuery.run(db, ids.length, { ids, now, owner });
+  if (n !== ids.length) {
+    throw new LeaseLostError(`lost the lease on ${ids.length - n} inbox item(s)`);
   }
 }
 
@@ -198,6 +331,7 @@ export async function releaseOwnedInbox(db: Db, owner: string): Promise<void> {
   await db
     .updateTable('inbox')
     .set({ state: 'pending', lease_until: null, lease_owner: null })
+    .where(LIVE_INBOX)
     .where('state', '=', 'processing')
     .where('lease_owner', '=', owner)
     .execute();
@@ -205,27 +339,32 @@ export async function releaseOwnedInbox(db: Db, owner: string): Promise<void> {
 
 /** Items waiting to be processed (pending, or processing with an expired lease), oldest first. */
 export async function pendingInbox(db: Db, limit: number, now = Date.now()): Promise<InboxRef[]> {
-  const rows = await db
+  const rows = await pendingQuery.all(db, limit, { now });
+  return rows.map((r) => ({ id: r.id, orderingKey: r.ordering_key }));
+}
+
+// The limit is a literal (one compiled form per value): see `sql.ts`.
+const pendingQuery = new PreparedList<{ now: number }, { id: string; ordering_key: string }>((db, limit) =>
+  db
     .selectFrom('inbox')
     .select(['id', 'ordering_key'])
+    .where(LIVE_INBOX)
     .where((eb) =>
       eb.or([
         eb('state', '=', 'pending'),
-        eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', now)]),
+        eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', arg('now'))]),
       ]),
     )
     .orderBy('id')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({ id: r.id, orderingKey: r.ordering_key }));
-}
+    .limit(sql.lit(limit)),
+);
 
 /** Number of items waiting, for the queue-depth gauge. */
 export async function inboxDepth(db: Db): Promise<number> {
   const r = await db
     .selectFrom('inbox')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('state', 'in', ['pending', 'processing'])
+    .where(LIVE_INBOX)
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }

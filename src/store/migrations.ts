@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { LINE_OUTBOX_SQL, LIVE_INBOX_SQL, LIVE_OUTBOX_SQL } from './live.ts';
 
 /**
  * Schema migrations, in code so they ship with the package. Only portable column types and Kysely's
@@ -244,6 +245,56 @@ const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('llm_usage').ifExists().execute();
+    },
+  },
+  '0004_live_indexes': {
+    // Indexes on the work tables cover only unfinished rows: the rows every pass looks for. They stay
+    // a few pages however long the history grows, and a row leaves them when it is done instead of
+    // moving inside a full index at every state change (fewer pages written per commit). Queries name
+    // the same condition, literally (`LIVE_INBOX`, `LIVE_OUTBOX`, `LINE_OUTBOX`), so SQLite uses them.
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('inbox_state').execute();
+      await db.schema.dropIndex('inbox_ordering').execute();
+      await db.schema
+        .createIndex('inbox_live')
+        .on('inbox')
+        .columns(['ordering_key', 'id'])
+        .where(sql.raw<boolean>(LIVE_INBOX_SQL))
+        .execute();
+      // The sweep's `order by id` (without it, SQLite walks the primary key over the whole history).
+      await db.schema
+        .createIndex('inbox_live_id')
+        .on('inbox')
+        .column('id')
+        .where(sql.raw<boolean>(LIVE_INBOX_SQL))
+        .execute();
+      await db.schema.dropIndex('outbox_due').execute();
+      await db.schema
+        .createIndex('outbox_live')
+        .on('outbox')
+        .columns(['state', 'next_attempt_at', 'id'])
+        .where(sql.raw<boolean>(LIVE_OUTBOX_SQL))
+        .execute();
+      // The head of line per recipient (`headsOfLine`, every dispatcher pass).
+      await db.schema
+        .createIndex('outbox_line')
+        .on('outbox')
+        .columns(['recipient', 'id'])
+        .where(sql.raw<boolean>(LINE_OUTBOX_SQL))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('outbox_line').execute();
+      await db.schema.dropIndex('outbox_live').execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at']).execute();
+      await db.schema.dropIndex('inbox_live_id').execute();
+      await db.schema.dropIndex('inbox_live').execute();
+      await db.schema.createIndex('inbox_state').on('inbox').columns(['state', 'id']).execute();
+      await db.schema
+        .createIndex('inbox_ordering')
+        .on('inbox')
+        .columns(['ordering_key', 'state', 'id'])
+        .execute();
     },
   },
 };

@@ -1,6 +1,9 @@
+import { sql } from 'kysely';
 import { newId } from '../core/ids.ts';
 import type { Db } from './db.ts';
+import { LINE_OUTBOX, LIVE_OUTBOX } from './live.ts';
 import type { OutboxTable } from './schema.ts';
+import { arg, args, Prepared, PreparedList } from './sql.ts';
 
 export type OutboxRow = OutboxTable;
 
@@ -23,65 +26,105 @@ export interface NewOutboxItem {
 export async function enqueueOutbox(db: Db, items: NewOutboxItem[], now = Date.now()): Promise<boolean[]> {
   const out: boolean[] = [];
   for (const it of items) {
-    const ins = await db
-      .insertInto('outbox')
-      .values({
-        id: newId(),
-        idempotency_key: it.idempotencyKey,
-        kind: it.kind,
-        channel: it.channel,
-        account: it.account,
-        recipient: it.recipient,
-        message_id: it.messageId ?? null,
-        payload: JSON.stringify(it.payload),
-        state: it.state ?? 'pending',
-        attempts: 0,
-        next_attempt_at: it.notBefore ?? now,
-        lease_until: null,
-        lease_owner: null,
-        provider_message_id: null,
-        coalesced_into: null,
-        last_error_code: null,
-        last_error: null,
-        last_trace_id: null,
-        created_at: now,
-        updated_at: now,
-        sent_at: null,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning('id')
-      .executeTakeFirst();
+    const ins = await enqueueQuery.first(db, {
+      id: newId(),
+      key: it.idempotencyKey,
+      kind: it.kind,
+      channel: it.channel,
+      account: it.account,
+      recipient: it.recipient,
+      messageId: it.messageId ?? null,
+      payload: JSON.stringify(it.payload),
+      state: it.state ?? 'pending',
+      notBefore: it.notBefore ?? now,
+      now,
+    });
     out.push(ins !== undefined);
   }
   return out;
 }
 
+const enqueueQuery = new Prepared<
+  {
+    id: string;
+    key: string;
+    kind: string;
+    channel: string;
+    account: string;
+    recipient: string;
+    messageId: string | null;
+    payload: string;
+    state: string;
+    notBefore: number;
+    now: number;
+  },
+  { id: string }
+>((db) =>
+  db
+    .insertInto('outbox')
+    .values({
+      id: arg('id'),
+      idempotency_key: arg('key'),
+      kind: arg('kind'),
+      channel: arg('channel'),
+      account: arg('account'),
+      recipient: arg('recipient'),
+      message_id: arg('messageId'),
+      payload: arg('payload'),
+      state: arg('state'),
+      attempts: 0,
+      next_attempt_at: arg('notBefore'),
+      lease_until: null,
+      lease_owner: null,
+      provider_message_id: null,
+      coalesced_into: null,
+      last_error_code: null,
+      last_error: null,
+      last_trace_id: null,
+      created_at: arg('now'),
+      updated_at: arg('now'),
+      sent_at: null,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returning('id'),
+);
+
 /** Pending items whose time has come, oldest first. */
 export async function dueOutbox(db: Db, limit: number, now = Date.now()): Promise<OutboxRow[]> {
-  return db
+  return dueQuery.all(db, limit, { now });
+}
+
+// The limit is compiled in as a literal (one compiled form per value): with `limit ?`, SQLite plans
+// the statement again on every run.
+const dueQuery = new PreparedList<{ now: number }, OutboxRow>((db, limit) =>
+  db
     .selectFrom('outbox')
     .selectAll()
+    .where(LIVE_OUTBOX)
     .where('state', '=', 'pending')
-    .where('next_attempt_at', '<=', now)
+    .where('next_attempt_at', '<=', arg('now'))
     .orderBy('next_attempt_at')
     .orderBy('id')
-    .limit(limit)
-    .execute();
-}
+    .limit(sql.lit(limit)),
+);
 
 /**
  * When the next pending item that is not due yet falls due, to sleep until then. Items already due but
  * held back (recipient busy, rate limit) are woken by their own events, not by this.
  */
 export async function nextDueAt(db: Db, now = Date.now()): Promise<number | undefined> {
-  const r = await db
-    .selectFrom('outbox')
-    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-    .where('state', '=', 'pending')
-    .where('next_attempt_at', '>', now)
-    .executeTakeFirst();
+  const r = await nextDueQuery.first(db, { now });
   return r?.at == null ? undefined : Number(r.at);
 }
+
+const nextDueQuery = new Prepared<{ now: number }, { at: number | null }>((db) =>
+  db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+    .where(LIVE_OUTBOX)
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '>', arg('now')),
+);
 
 /** Leases items for sending (compare-and-set on `pending`): only what comes back may be sent. */
 export async function claimOutbox(
@@ -92,17 +135,24 @@ export async function claimOutbox(
   now = Date.now(),
 ): Promise<OutboxRow[]> {
   if (ids.length === 0) return [];
-  return db
+  return claimQuery.all(db, ids.length, { ids, owner, leaseUntil: now + leaseMs, now });
+}
+
+const claimQuery = new PreparedList<
+  { ids: string[]; owner: string; leaseUntil: number; now: number },
+  OutboxRow
+>((db, n) =>
+  db
     .updateTable('outbox')
     .set((eb) => ({
       state: 'sending',
-      lease_owner: owner,
-      lease_until: now + leaseMs,
+      lease_owner: arg('owner'),
+      lease_until: arg('leaseUntil'),
       attempts: eb('attempts', '+', 1),
       coalesced_into: null,
-      updated_at: now,
+      updated_at: arg('now'),
     }))
-    .where('id', 'in', ids)
+    .where('id', 'in', args('ids', n))
     .where('state', '=', 'pending')
     .returning([
       'id',
@@ -126,9 +176,8 @@ export async function claimOutbox(
       'created_at',
       'updated_at',
       'sent_at',
-    ])
-    .execute();
-}
+    ]),
+);
 
 /** Updates one item, but only while this worker still holds its lease. Returns whether it did. */
 export async function settleOutbox(
@@ -148,6 +197,69 @@ export async function settleOutbox(
   return Number(r.numUpdatedRows) > 0;
 }
 
+const settleSentQuery = new Prepared<{
+  id: string;
+  owner: string;
+  providerMessageId: string | null;
+  now: number;
+}>((db) =>
+  db
+    .updateTable('outbox')
+    .set({
+      state: 'sent',
+      provider_message_id: arg('providerMessageId'),
+      sent_at: arg('now'),
+      lease_owner: null,
+      lease_until: null,
+      updated_at: arg('now'),
+    })
+    .where('id', '=', arg('id'))
+    .where('state', '=', 'sending')
+    .where('lease_owner', '=', arg('owner')),
+);
+
+/**
+ * `settleOutbox(…, { state: 'sent', provider_message_id, sent_at })`, prepared: the common outcome.
+ * Mark-as-read has no provider message id (null).
+ */
+export async function settleOutboxSent(
+  db: Db,
+  id: string,
+  owner: string,
+  providerMessageId: string | null,
+  now = Date.now(),
+): Promise<boolean> {
+  return (await settleSentQuery.run(db, { id, owner, providerMessageId, now })) > 0;
+}
+
+const settleCoalescedQuery = new Prepared<{ id: string; owner: string; leaderId: string; now: number }>(
+  (db) =>
+    db
+      .updateTable('outbox')
+      .set({
+        state: 'coalesced',
+        coalesced_into: arg('leaderId'),
+        sent_at: arg('now'),
+        lease_owner: null,
+        lease_until: null,
+        updated_at: arg('now'),
+      })
+      .where('id', '=', arg('id'))
+      .where('state', '=', 'sending')
+      .where('lease_owner', '=', arg('owner')),
+);
+
+/** A reply that travelled inside its leader's send: `coalesced`, pointing at the leader. */
+export async function settleOutboxCoalesced(
+  db: Db,
+  id: string,
+  owner: string,
+  leaderId: string,
+  now = Date.now(),
+): Promise<boolean> {
+  return (await settleCoalescedQuery.run(db, { id, owner, leaderId, now })) > 0;
+}
+
 /**
  * Crash recovery. A `sending` item whose lease expired may or may not have reached the provider. A
  * message is parked as `unknown` for a grace period: if a status notification carrying its
@@ -155,34 +267,52 @@ export async function settleOutbox(
  * is idempotent at the provider and simply goes back to pending.
  */
 export async function recoverExpiredLeases(db: Db, graceMs: number, now = Date.now()): Promise<number> {
-  const reads = await db
+  const reads = await recoverReadsQuery.run(db, { now });
+  const msgs = await recoverMessagesQuery.run(db, { now, until: now + graceMs });
+  const resend = await resendQuery.run(db, { now });
+  return reads + msgs + resend;
+}
+
+const recoverReadsQuery = new Prepared<{ now: number }>((db) =>
+  db
     .updateTable('outbox')
-    .set({ state: 'pending', lease_owner: null, lease_until: null, next_attempt_at: now, updated_at: now })
+    .set({
+      state: 'pending',
+      lease_owner: null,
+      lease_until: null,
+      next_attempt_at: arg('now'),
+      updated_at: arg('now'),
+    })
+    .where(LIVE_OUTBOX)
     .where('state', '=', 'sending')
     .where('kind', '=', 'mark_read')
-    .where('lease_until', '<', now)
-    .executeTakeFirst();
-  const msgs = await db
+    .where('lease_until', '<', arg('now')),
+);
+
+const recoverMessagesQuery = new Prepared<{ now: number; until: number }>((db) =>
+  db
     .updateTable('outbox')
     .set({
       state: 'unknown',
       lease_owner: null,
       lease_until: null,
-      next_attempt_at: now + graceMs,
-      updated_at: now,
+      next_attempt_at: arg('until'),
+      updated_at: arg('now'),
     })
+    .where(LIVE_OUTBOX)
     .where('state', '=', 'sending')
     .where('kind', '=', 'message')
-    .where('lease_until', '<', now)
-    .executeTakeFirst();
-  const resend = await db
+    .where('lease_until', '<', arg('now')),
+);
+
+const resendQuery = new Prepared<{ now: number }>((db) =>
+  db
     .updateTable('outbox')
-    .set({ state: 'pending', updated_at: now })
+    .set({ state: 'pending', updated_at: arg('now') })
+    .where(LIVE_OUTBOX)
     .where('state', '=', 'unknown')
-    .where('next_attempt_at', '<=', now)
-    .executeTakeFirst();
-  return Number(reads.numUpdatedRows) + Number(msgs.numUpdatedRows) + Number(resend.numUpdatedRows);
-}
+    .where('next_attempt_at', '<=', arg('now')),
+);
 
 /** Releases this worker's leases at shutdown: nothing was sent for them yet. */
 export async function releaseOwnedOutbox(
@@ -250,6 +380,7 @@ export async function reconcileByCallback(
   const members = await db
     .updateTable('outbox')
     .set({ state: 'coalesced', lease_owner: null, lease_until: null, sent_at: now, updated_at: now })
+    .where(LIVE_OUTBOX)
     .where('coalesced_into', '=', row.id)
     .where('state', 'in', ['unknown', 'pending', 'sending'])
     .returning(['id', 'message_id'])
@@ -264,8 +395,15 @@ export async function reconcileByCallback(
 /** Records that `memberIds` travel inside the leader's send (coalesced replies). */
 export async function groupUnder(db: Db, leaderId: string, memberIds: string[]): Promise<void> {
   if (memberIds.length === 0) return;
-  await db.updateTable('outbox').set({ coalesced_into: leaderId }).where('id', 'in', memberIds).execute();
+  await groupQuery.run(db, memberIds.length, { ids: memberIds, leaderId });
 }
+
+const groupQuery = new PreparedList<{ ids: string[]; leaderId: string }>((db, n) =>
+  db
+    .updateTable('outbox')
+    .set({ coalesced_into: arg('leaderId') })
+    .where('id', 'in', args('ids', n)),
+);
 
 /**
  * The oldest unfinished message to each recipient (`channel:account:recipient`). Only that one may be
@@ -274,24 +412,30 @@ export async function groupUnder(db: Db, leaderId: string, memberIds: string[]):
 export async function headsOfLine(db: Db, recipients: string[]): Promise<Map<string, string>> {
   const heads = new Map<string, string>();
   if (recipients.length === 0) return heads;
-  const rows = await db
-    .selectFrom('outbox')
-    .select(['channel', 'account', 'recipient', (eb) => eb.fn.min('id').as('id')])
-    .where('kind', '=', 'message')
-    .where('state', 'in', ['pending', 'sending', 'unknown'])
-    .where('recipient', 'in', [...new Set(recipients.map((r) => r.split(':').slice(2).join(':')))])
-    .groupBy(['channel', 'account', 'recipient'])
-    .execute();
+  const addresses = [...new Set(recipients.map((r) => r.split(':').slice(2).join(':')))];
+  const rows = await headsQuery.all(db, addresses.length, { recipients: addresses });
   for (const r of rows) heads.set(`${r.channel}:${r.account}:${r.recipient}`, String(r.id));
   return heads;
 }
+
+const headsQuery = new PreparedList<
+  { recipients: string[] },
+  { channel: string; account: string; recipient: string; id: string }
+>((db, n) =>
+  db
+    .selectFrom('outbox')
+    .select(['channel', 'account', 'recipient', (eb) => eb.fn.min('id').as('id')])
+    .where(LINE_OUTBOX)
+    .where('recipient', 'in', args('recipients', n))
+    .groupBy(['channel', 'account', 'recipient']),
+);
 
 /** Items by state, for the queue-depth gauge. */
 export async function outboxDepth(db: Db): Promise<Record<string, number>> {
   const rows = await db
     .selectFrom('outbox')
     .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('state', 'in', ['pending', 'sending', 'unknown', 'held', 'needs_template'])
+    .where(LIVE_OUTBOX)
     .groupBy('state')
     .execute();
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));

