@@ -35,7 +35,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (
-      !/^(WHATSAPP_|PASSERELLE_(?!PERF_)|TELEGRAM_|LLM_|SQLITE_|DATABASE_URL$|QUEUE_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(
+      !/^(WHATSAPP_|PASSERELLE_|TELEGRAM_|LLM_|SQLITE_|DATABASE_URL$|QUEUE_URL$|PORT$|HOST$|NODE_OPTIONS$)/.test(
         k,
       )
     ) {
