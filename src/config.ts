@@ -57,6 +57,8 @@ export const ConfigSchema = z.object({
   PASSERELLE_ADMIN_TOKEN: z.string().min(16, 'expected a token of at least 16 characters').optional(),
   /** Knowledge base file; default: the bundled sample business (`kb/sample/` of the package: en, fr, es, pt). */
   PASSERELLE_KB: nonEmpty.optional(),
+  /** Policy file (YAML or JSON) overriding the shipped rules per channel; see docs/policy.md. */
+  PASSERELLE_POLICY: nonEmpty.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   WHATSAPP_VERIFY_TOKEN: nonEmpty.optional(),

@@ -16,7 +16,9 @@ import { ConfigError, type Config } from './config.ts';
 import { newId } from './core/ids.ts';
 import { createLogger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
-import { Dispatcher } from './outbox/dispatcher.ts';
+import { Dispatcher, limitsFromProfile } from './outbox/dispatcher.ts';
+import { WindowResolver } from './outbox/window.ts';
+import { loadPolicy, PolicyError, type Policy } from './policy/index.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { LocalQueue } from './queue/local.ts';
 import type { WorkQueue } from './queue/port.ts';
@@ -33,6 +35,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Replaces the knowledge-base assistant (tests, embedding). */
   assistant?: Assistant;
+  /** Current time for policy decisions (tests move it; default `Date.now`). */
+  clock?: () => number;
 }
 
 /** WhatsApp credentials in effect: the operator's, or generated ones shared with the sandbox. */
@@ -58,6 +62,9 @@ export class Gateway {
   readonly queue: WorkQueue;
   readonly pipeline: Pipeline;
   readonly dispatcher: Dispatcher;
+  /** The rules in force: the shipped defaults, overridden by `PASSERELLE_POLICY`. */
+  readonly policy: Policy;
+  readonly windows: WindowResolver;
   readonly whatsapp: WhatsAppSettings;
   sandbox: MountedSandbox | undefined;
   /** The knowledge base and its matcher, reloaded on change (absent when an assistant was given). */
@@ -107,6 +114,7 @@ export class Gateway {
       logger: this.logger,
       concurrency: config.PIPELINE_CONCURRENCY,
     });
+    this.policy = Gateway.loadPolicy(config);
     const assistant = opts.assistant ?? this.buildAssistant();
     this.dispatcher = new Dispatcher({
       store: this.store,
@@ -117,12 +125,8 @@ export class Gateway {
       metrics: this.metrics,
       owner: this.owner,
       retry: { maxAttempts: config.OUTBOX_MAX_ATTEMPTS, unitMs: config.OUTBOX_RETRY_UNIT_MS },
-      limits: {
-        whatsapp: {
-          accountPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND,
-          recipient: { burst: config.WHATSAPP_PAIR_BURST, perSecond: 1 / 6 },
-        },
-      },
+      limits: { whatsapp: limitsFromProfile(this.policy.whatsapp) },
+      onNeedsTemplate: () => this.windows.wake(),
       leaseMs: config.OUTBOX_LEASE_MS,
       unknownGraceMs: config.OUTBOX_UNKNOWN_GRACE_MS,
     });
@@ -134,6 +138,16 @@ export class Gateway {
       owner: this.owner,
       leaseMs: config.PIPELINE_LEASE_MS,
       onOutbox: () => this.dispatcher.wake(),
+      onDeliveryFailed: () => this.windows.wake(),
+      policy: this.policy,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+    this.windows = new WindowResolver({
+      db: this.store.db,
+      policy: this.policy,
+      logger: this.logger,
+      onOutbox: () => this.dispatcher.wake(),
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
     this.metrics.setDepthSource(async () => ({
       inbox: await inboxDepth(this.store.db),
@@ -141,7 +155,20 @@ export class Gateway {
     }));
   }
 
-  /** The offline knowledge-base assistant, and an LLM in front of it when `LLM_*` is configured. */
+  /** The policy file named by `PASSERELLE_POLICY` over the defaults; problems stop start-up. */
+  private static loadPolicy(config: Config): Policy {
+    try {
+      return loadPolicy(config.PASSERELLE_POLICY, {
+        whatsappMessagesPerSecond: config.WHATSAPP_MESSAGES_PER_SECOND,
+        whatsappPairBurst: config.WHATSAPP_PAIR_BURST,
+      });
+    } catch (err) {
+      if (err instanceof PolicyError)
+        throw new ConfigError(err.problems.map((p) => `PASSERELLE_POLICY: ${p}`));
+      throw err;
+    }
+  }
+
   /**
    * The offline knowledge-base assistant (a calibrated matcher over `PASSERELLE_KB`, reloaded when the
    * files change), and an LLM in front of it when `LLM_*` is configured. Both decline the same
@@ -253,6 +280,7 @@ export class Gateway {
     this.kbSource?.watch();
     await this.queue.start(this.pipeline.handle);
     this.dispatcher.start();
+    this.windows.start();
     this.state = 'running';
     return this.baseUrl;
   }
@@ -290,6 +318,7 @@ export class Gateway {
     await this.queue.stop(Math.max(0, deadline - Date.now()));
     // Batches still running keep their leases; anything not started is handed back at once.
     await releaseOwnedInbox(this.store.db, this.owner);
+    await this.windows.stop();
     await this.dispatcher.stop(deadline);
     await this.store.close();
     this.state = 'stopped';

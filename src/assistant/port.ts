@@ -9,6 +9,16 @@ export interface AssistantRequest {
   displayName?: string;
   /** The message to answer. */
   content: MessageContent;
+  /**
+   * The scope the policy decided for this person now (`scopeFor`): `business` (the default) means an
+   * out-of-scope question is declined and never reaches a model; `general` lets it through.
+   */
+  scope?: 'business' | 'general';
+  /**
+   * The policy recognised a request for a human (an escalation word or button): acknowledge it in the
+   * person's language rather than answer the message.
+   */
+  handoff?: boolean;
 }
 
 /** One reply the assistant wants sent, with the knowledge-base entries it drew on. */
@@ -20,6 +30,8 @@ export interface AssistantReply {
   confidence?: number;
   /** Why the assistant answered this way (`answer`, `choice`, `out_of_scope`, `unsupported`, …). */
   intent?: string;
+  /** The language the reply is written in (primary subtag), when the assistant knows it. */
+  language?: string;
 }
 
 /**

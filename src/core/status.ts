@@ -17,6 +17,8 @@ export type OutboundState =
   | 'held'
   | 'needs_template'
   | 'dead'
+  /** The policy stopped it before it was queued (opted out, invalid template…): see the audit log. */
+  | 'refused'
   | 'coalesced';
 
 const RANK: Record<string, number> = { queued: 0, accepted: 1, sent: 2, delivered: 3, read: 4, played: 5 };

@@ -17,6 +17,7 @@ import {
 } from '../store/outbox.ts';
 import { combinedContent, planSends, recipientKey, type PlannedSend } from './plan.ts';
 import { BucketMap } from './rate-limit.ts';
+import type { PolicyProfile } from '../policy/profiles.ts';
 import { decideRetry, type RetryPolicy } from './retry.ts';
 import { settleFailure, settleSentIn } from './settle.ts';
 
@@ -25,6 +26,21 @@ export interface RateLimits {
   accountPerSecond: number;
   /** Per-recipient pair limit: `burst` at once, then `perSecond` (WhatsApp: 1 every 6 s). */
   recipient: { burst: number; perSecond: number };
+}
+
+/**
+ * The dispatcher's token buckets from a policy profile's rates (the one source of send limits):
+ * `perAccount` per business account, `perRecipient` per person (its `burst`, else its message count,
+ * at once).
+ */
+export function limitsFromProfile(profile: Pick<PolicyProfile, 'rateLimits' | 'channel'>): RateLimits {
+  const a = profile.rateLimits.perAccount;
+  const r = profile.rateLimits.perRecipient;
+  if (!a || !r) throw new Error(`policy: ${profile.channel} needs rateLimits.perAccount and perRecipient`);
+  return {
+    accountPerSecond: a.messages / a.perSeconds,
+    recipient: { burst: r.burst ?? r.messages, perSecond: r.messages / r.perSeconds },
+  };
 }
 
 export interface DispatcherOptions {
@@ -39,6 +55,8 @@ export interface DispatcherOptions {
   unknownGraceMs: number;
   /** Sends in flight at once. */
   concurrency?: number;
+  /** Called after a send was refused because the window had closed (the window resolver acts). */
+  onNeedsTemplate?: () => void;
 }
 
 /** What a pass claimed, and how long to sleep after it. */
@@ -368,5 +386,6 @@ export class Dispatcher {
     );
     // A retry or a parked item has a new due time: the next pass sets the timer for it.
     this.wake();
+    if (d.action === 'needs_template') this.opts.onNeedsTemplate?.();
   }
 }

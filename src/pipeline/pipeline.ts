@@ -3,7 +3,6 @@ import type { Assistant, AssistantReply } from '../assistant/port.ts';
 import type { ChannelName } from '../core/channel.ts';
 import type { InboundMessageEvent, StatusEvent } from '../core/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { audit } from '../store/audit.ts';
 import type { Db, Store } from '../store/db.ts';
 import { groupCommit, type GroupCommit } from '../store/group-commit.ts';
 import {
@@ -14,12 +13,15 @@ import {
   unclaimInbox,
   type InboxItem,
 } from '../store/inbox.ts';
+import { audit } from '../store/audit.ts';
 import { nested } from '../store/sql.ts';
 import { insertMessage } from '../store/messages.ts';
 import { enqueueOutbox } from '../store/outbox.ts';
 import { applyStatus } from '../outbox/statuses.ts';
 import { conversationFor, resolveContact, touchInbound } from '../store/people.ts';
 import { coalesceTexts } from './coalesce.ts';
+import { PolicyGate, type InboundGate } from './policy-gate.ts';
+import { defaultPolicy, type Policy, type ScopeDecision } from '../policy/index.ts';
 
 export interface PipelineOptions {
   store: Store;
@@ -32,8 +34,14 @@ export interface PipelineOptions {
   maxAttempts?: number;
   /** Called after outbox items were committed, so the dispatcher sends them without waiting. */
   onOutbox: () => void;
+  /** Called after a `failed` delivery status was applied (the window resolver may have work). */
+  onDeliveryFailed?: () => void;
   /** Channels that show a typing indicator with mark-as-read. */
   typingChannels?: ChannelName[];
+  /** The rules in force (`loadPolicy`); default: the shipped defaults. */
+  policy?: Policy;
+  /** Current time for policy decisions (the window clock, carve-out dates); default `Date.now`. */
+  clock?: () => number;
 }
 
 /** A message of the batch, resolved to its person and conversation. */
@@ -44,6 +52,10 @@ interface Received {
   contactId: string;
   conversationId: string;
   messageId: string;
+  /** What the policy makes of it (answer, confirm a consent change, hand off, stay silent). */
+  gate: InboundGate;
+  /** The assistant's scope, once decided (just before asking it). */
+  scope?: ScopeDecision;
 }
 
 interface PlannedReply extends AssistantReply {
@@ -63,9 +75,15 @@ interface PlannedReply extends AssistantReply {
 export class Pipeline {
   private readonly db: Db;
   private readonly tx: GroupCommit;
+  readonly gate: PolicyGate;
+  /** A first step released held messages: the dispatcher has work (set and read on one event-loop turn). */
+  private releasedHeld = false;
+  /** A committed step applied a `failed` status (same single-turn use). */
+  private deliveryFailed = false;
   constructor(private readonly opts: PipelineOptions) {
     this.db = opts.store.db;
     this.tx = groupCommit(this.db);
+    this.gate = new PolicyGate(opts.policy ?? defaultPolicy(), opts.clock);
   }
 
   /**
@@ -85,6 +103,10 @@ export class Pipeline {
       return { items, first: await nested(trx, () => this.record(trx, items)) };
     });
     if (!claimed) return;
+    if (this.deliveryFailed) {
+      this.deliveryFailed = false;
+      this.opts.onDeliveryFailed?.();
+    }
     const { items, first } = claimed;
     let failure: unknown;
     if (first.ok) {
@@ -155,7 +177,9 @@ export class Pipeline {
   private async finish(items: InboxItem[], received: Received[], t0 = performance.now()): Promise<void> {
     if (received.length === 0) return;
     const messages = items.filter((i) => i.event.kind === 'message');
-    if (!received[received.length - 1]!.event.groupId) this.opts.onOutbox(); // the mark-as-read
+    // The mark-as-read, and held messages the person's new message released.
+    if (!received[received.length - 1]!.event.groupId || this.releasedHeld) this.opts.onOutbox();
+    this.releasedHeld = false;
     await this.reply(messages, received);
     for (const r of received)
       this.opts.metrics.pipelineSeconds.observe(
@@ -169,6 +193,7 @@ export class Pipeline {
       const e = item.event as StatusEvent;
       await applyStatus(trx, e);
       this.opts.metrics.statuses.inc({ channel: e.channel, status: e.status });
+      if (e.status === 'failed') this.deliveryFailed = true;
     }
     await markInboxDone(
       trx,
@@ -206,7 +231,13 @@ export class Pipeline {
       });
       // A conversation created just now already starts its window clock at this message.
       if (!conv.created) await touchInbound(trx, conv.id, event.timestamp);
-      out.push({ item, event, personId, contactId, conversationId: conv.id, messageId });
+      const recorded = { event, personId, contactId, conversationId: conv.id, messageId };
+      // Group chats are recorded, not answered: no keywords, no consent, no handoff from them.
+      const { gate, released } = event.groupId
+        ? { gate: { kind: 'silent' } as const, released: 0 }
+        : await this.gate.inbound(trx, recorded);
+      if (released > 0) this.releasedHeld = true;
+      out.push({ item, ...recorded, gate });
     }
     const last = out[out.length - 1]!;
     if (!last.event.groupId) {
@@ -233,15 +264,7 @@ export class Pipeline {
     // Ask the assistant, outside any transaction (it may take seconds with an LLM).
     const planned: PlannedReply[] = [];
     for (const r of received) {
-      if (r.event.groupId) continue; // group chats are recorded, not answered
-      const replies = await this.opts.assistant.reply({
-        personId: r.personId,
-        conversationId: r.conversationId,
-        channel: r.event.channel,
-        content: r.event.content,
-        ...(r.event.from.displayName ? { displayName: r.event.from.displayName } : {}),
-      });
-      for (const rep of replies) planned.push({ ...rep, inboxId: r.item.id, received: r });
+      for (const rep of await this.repliesTo(r)) planned.push({ ...rep, inboxId: r.item.id, received: r });
     }
     const merged = coalesceTexts(planned, (a, b, text) => ({
       ...a,
@@ -249,20 +272,16 @@ export class Pipeline {
       sources: [...(a.sources ?? []), ...(b.sources ?? [])],
     }));
 
-    // Commit replies to the outbox and close the batch, atomically: exactly one set of replies.
+    // Commit replies to the outbox, each with the policy's decision, and close the batch, atomically:
+    // exactly one set of replies.
+    let queued = false;
     await this.tx.run(async (trx) => {
       let n = 0;
       for (const rep of merged) {
         const r = rep.received;
-        const { id: messageId } = await insertMessage(trx, {
-          conversationId: r.conversationId,
-          personId: r.personId,
-          contactId: r.contactId,
-          channel: r.event.channel,
-          direction: 'out',
-          content: rep.content,
-          status: 'queued',
-          sentAt: Date.now(),
+        const admitted = await this.gate.admitReply(trx, r, rep, {
+          idempotencyKey: `reply:${rep.inboxId}:${n++}`,
+          country: r.gate.kind === 'silent' ? undefined : r.gate.country,
           meta: {
             sources: rep.sources ?? [],
             intent: rep.intent,
@@ -270,34 +289,46 @@ export class Pipeline {
             inReplyTo: r.messageId,
           },
         });
-        await enqueueOutbox(trx, [
-          {
-            idempotencyKey: `reply:${rep.inboxId}:${n++}`,
-            kind: 'message',
-            channel: r.event.channel,
-            account: r.event.account,
-            recipient: r.event.from.address,
-            messageId,
-            payload: { content: rep.content },
-          },
-        ]);
-        if (rep.intent === 'handoff') {
-          // The person asked for a human: on record for operators (the console's queue builds on it).
+        queued ||= admitted.queued;
+        if (rep.intent === 'handoff' && r.gate.kind !== 'handoff') {
+          // The assistant recognised a request for a human the policy's words did not: on record too.
           await audit(trx, {
             action: 'handoff.requested',
             personId: r.personId,
             messageId: r.messageId,
-            reasonCode: 'person_asked',
+            reasonCode: 'assistant_detected',
             detail: { conversationId: r.conversationId, channel: r.event.channel },
           });
         }
       }
+      // On record when a model may answer anything: business scope is the rule, general the exception.
+      for (const r of received) if (r.scope?.scope === 'general') await this.gate.auditScope(trx, r.scope, r);
       await markInboxDone(
         trx,
         items.map((i) => i.id),
         this.opts.owner,
       );
     });
-    if (merged.length > 0) this.opts.onOutbox();
+    if (queued) this.opts.onOutbox();
+  }
+
+  /**
+   * What to say to one message, as the policy decided in the first step: a consent confirmation, the
+   * acknowledgement of a request for a human, nothing, or the assistant's answer in the person's scope.
+   */
+  private async repliesTo(r: Received): Promise<AssistantReply[]> {
+    const g = r.gate;
+    if (g.kind === 'silent') return [];
+    if (g.kind === 'confirm') return [await this.gate.confirmation(this.db, r, g.consent, g.word)];
+    const req = {
+      personId: r.personId,
+      conversationId: r.conversationId,
+      channel: r.event.channel,
+      content: r.event.content,
+      ...(r.event.from.displayName ? { displayName: r.event.from.displayName } : {}),
+    };
+    if (g.kind === 'handoff') return this.opts.assistant.reply({ ...req, handoff: true });
+    r.scope = this.gate.scope(r.event.channel, g.country);
+    return this.opts.assistant.reply({ ...req, scope: r.scope.scope });
   }
 }

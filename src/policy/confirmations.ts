@@ -1,3 +1,5 @@
+import { normaliseKeyword } from './inbound.ts';
+
 /**
  * The texts that confirm an opt-out or an opt-in, in the person's language. Each names the word that
  * undoes it, so the person always knows the way back; the defaults name words of the default lists.
@@ -23,6 +25,29 @@ export const DEFAULT_CONFIRMATIONS: Confirmations = {
     pt: 'Você voltará a receber nossas mensagens. Responda PARAR a qualquer momento para interrompê-las.',
   },
 };
+
+/** The language of the default keywords that belong to one language (`CANCELAR` is es and pt). */
+// prettier-ignore
+const KEYWORD_LANGUAGES: Readonly<Record<string, string>> = {
+  'stop': 'en', 'stop all': 'en', 'unsubscribe': 'en', 'start': 'en', 'unstop': 'en', 'subscribe': 'en',
+  'arret': 'fr', 'desabonner': 'fr', 'desinscrire': 'fr', 'reprendre': 'fr',
+  'baja': 'es', 'dar de baja': 'es', 'alta': 'es', 'dar de alta': 'es',
+  'parar': 'pt', 'descadastrar': 'pt', 'comecar': 'pt',
+};
+
+/**
+ * The language to confirm an opt-out or opt-in in: the keyword's own language when it has one other
+ * than English ("ARRÊT" is French), else the person's known language, else the keyword's, else
+ * English. English words (STOP) are used everywhere, so they say little about the person.
+ */
+export function confirmationLanguage(
+  word: string | undefined,
+  personLanguage: string | null | undefined,
+): string {
+  const own = word === undefined ? undefined : KEYWORD_LANGUAGES[normaliseKeyword(word)];
+  if (own && own !== 'en') return own;
+  return personLanguage ?? own ?? 'en';
+}
 
 /** The reply intents of the confirmations: `outboundPolicy` lets the opt-out one through to an opted-out person. */
 export const CONFIRMATION_INTENTS: Readonly<Record<ConfirmationKind, string>> = {

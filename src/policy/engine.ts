@@ -28,6 +28,11 @@ export interface OutboundInput {
   country?: PersonCountry | undefined;
   /** The person's language, to pick the window template (`templateByLanguage`). */
   language?: string | undefined;
+  /**
+   * The provider refused a free-form send because the window had closed (WhatsApp 131047): it is
+   * closed, whatever our clock says (clocks differ, and Meta's is the one that counts).
+   */
+  windowClosedByProvider?: boolean;
 }
 
 /**
@@ -56,13 +61,21 @@ function windowState(profile: PolicyProfile, input: OutboundInput) {
   const w = profile.window;
   if (!w) return { inside: true, text: `${profile.channel} has no customer-service window`, data: {} };
   const age = input.lastInboundAt === null ? null : input.now - input.lastInboundAt;
-  const inside = age !== null && age < w.hours * 3_600_000;
+  const closed = input.windowClosedByProvider === true;
+  const inside = !closed && age !== null && age < w.hours * 3_600_000;
   const when =
     age === null ? 'No message from the person yet' : `Last message from the person ${formatAge(age)} ago`;
   return {
     inside,
-    text: `${when}: ${inside ? 'inside' : 'outside'} the ${w.hours}-hour window`,
-    data: { lastInboundAt: input.lastInboundAt, ageMs: age, windowHours: w.hours },
+    text: closed
+      ? `${when}, and the provider reported the ${w.hours}-hour window closed (error 131047): outside the window`
+      : `${when}: ${inside ? 'inside' : 'outside'} the ${w.hours}-hour window`,
+    data: {
+      lastInboundAt: input.lastInboundAt,
+      ageMs: age,
+      windowHours: w.hours,
+      ...(closed ? { windowClosedByProvider: true } : {}),
+    },
   };
 }
 

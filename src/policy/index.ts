@@ -6,6 +6,7 @@
 export { toAuditEntry, auditAction, type AuditableDecision, type AuditSubject } from './audit.ts';
 export {
   confirmation,
+  confirmationLanguage,
   CONFIRMATION_INTENTS,
   DEFAULT_CONFIRMATIONS,
   type ConfirmationKind,
@@ -41,6 +42,7 @@ export {
   type CategoryPause,
   type Policy,
   type PolicyProfile,
+  type PolicySeed,
   type Rate,
   type RateLimits,
   type Scope,

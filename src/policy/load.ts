@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { CHANNELS } from '../core/channel.ts';
 import { normaliseKeyword } from './inbound.ts';
-import { defaultPolicy, type Policy, type PolicyProfile } from './profiles.ts';
+import { defaultPolicy, type Policy, type PolicyProfile, type PolicySeed } from './profiles.ts';
 import { PolicyFileSchema, type ListOverride, type ProfileOverride } from './schema.ts';
 import { templateContent, validateTemplate, type TemplateRef } from './templates.ts';
 
@@ -26,8 +26,8 @@ export class PolicyError extends Error {
  * The policy in force: the defaults without `path`, else the defaults overridden by the file
  * (`.json` read as JSON, anything else as YAML). Throws `PolicyError`.
  */
-export function loadPolicy(path?: string): Policy {
-  if (path === undefined || path === '') return defaultPolicy();
+export function loadPolicy(path?: string, seed: PolicySeed = {}): Policy {
+  if (path === undefined || path === '') return defaultPolicy(seed);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -43,15 +43,15 @@ export function loadPolicy(path?: string): Policy {
       `${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message})`,
     ]);
   }
-  return parsePolicy(data ?? {}, path);
+  return parsePolicy(data ?? {}, path, seed);
 }
 
 /** Validates parsed file data and applies it to the defaults. Pure; `file` names the source in errors. */
-export function parsePolicy(data: unknown, file: string): Policy {
+export function parsePolicy(data: unknown, file: string, seed: PolicySeed = {}): Policy {
   const parsed = PolicyFileSchema.safeParse(data);
   if (!parsed.success)
     throw new PolicyError(flattenIssues(parsed.error.issues, []).map((p) => `${file}: ${p}`));
-  const policy = defaultPolicy();
+  const policy = defaultPolicy(seed);
   const problems: string[] = [];
   for (const channel of CHANNELS) {
     const override = parsed.data[channel];

@@ -160,13 +160,23 @@ const common = () => ({
   confirmations: structuredClone(DEFAULT_CONFIRMATIONS),
 });
 
+/** Configuration keys that seed the defaults (a policy file still overrides them). */
+export interface PolicySeed {
+  /** `WHATSAPP_MESSAGES_PER_SECOND`: the phone number's throughput (spec §3). */
+  whatsappMessagesPerSecond?: number;
+  /** `WHATSAPP_PAIR_BURST`: messages one recipient may get at once before 1 per 6 s (spec §3). */
+  whatsappPairBurst?: number;
+}
+
 /**
  * The shipped defaults, a fresh copy each call (callers may change theirs). Sources: spec §3 (window,
  * opt-in, throughput 80 mps, pair limit 1 per 6 s), spec §4 (scope, carve-outs, training data);
  * Telegram's Bot FAQ ("more than one message per second in a particular chat", 30 per second in
  * bulk, 20 per minute in a group); the web chat's limit is Passerelle's own guard.
  */
-export function defaultPolicy(): Policy {
+export function defaultPolicy(seed: PolicySeed = {}): Policy {
+  const perSecond = seed.whatsappMessagesPerSecond ?? 80;
+  const pairBurst = seed.whatsappPairBurst ?? 6;
   return {
     whatsapp: {
       ...common(),
@@ -176,10 +186,10 @@ export function defaultPolicy(): Policy {
       window: { hours: 24, outside: { template: null } },
       requireOptInForBusinessInitiated: true,
       trainingUse: 'forbidden',
-      // The dispatcher's buckets read WHATSAPP_MESSAGES_PER_SECOND / WHATSAPP_PAIR_BURST today; same values.
+      // Seeded from WHATSAPP_MESSAGES_PER_SECOND / WHATSAPP_PAIR_BURST; the dispatcher reads these.
       rateLimits: {
-        perAccount: { messages: 80, perSeconds: 1 },
-        perRecipient: { messages: 1, perSeconds: 6, burst: 6 },
+        perAccount: { messages: perSecond, perSeconds: 1 },
+        perRecipient: { messages: 1, perSeconds: 6, burst: pairBurst },
       },
       templatePauses: [
         {

@@ -290,3 +290,27 @@ export async function setMessageState(
     .where('id', '=', id)
     .execute();
 }
+
+/** Arrival times of a person's inbound messages on a channel since `since` (the per-sender rate guard). */
+export async function inboundTimesSince(
+  db: Db,
+  personId: string,
+  channel: string,
+  since: number,
+): Promise<number[]> {
+  const rows = await inboundSinceQuery.all(db, { personId, channel, since });
+  return rows.map((r) => Number(r.created_at));
+}
+
+const inboundSinceQuery = new Prepared<
+  { personId: string; channel: string; since: number },
+  { created_at: number }
+>((db) =>
+  db
+    .selectFrom('messages')
+    .select('created_at')
+    .where('person_id', '=', arg('personId'))
+    .where('created_at', '>=', arg('since'))
+    .where('channel', '=', arg('channel'))
+    .where('direction', '=', 'in'),
+);

@@ -16,6 +16,8 @@ export interface NewOutboxItem {
   messageId?: string;
   payload: unknown;
   state?: 'pending' | 'held';
+  /** Why an item starts `held` (a policy reason code, kept in `last_error_code`). */
+  heldReason?: string;
   notBefore?: number;
 }
 
@@ -25,23 +27,27 @@ export interface NewOutboxItem {
  */
 export async function enqueueOutbox(db: Db, items: NewOutboxItem[], now = Date.now()): Promise<boolean[]> {
   const out: boolean[] = [];
-  for (const it of items) {
-    const ins = await enqueueQuery.first(db, {
-      id: newId(),
-      key: it.idempotencyKey,
-      kind: it.kind,
-      channel: it.channel,
-      account: it.account,
-      recipient: it.recipient,
-      messageId: it.messageId ?? null,
-      payload: JSON.stringify(it.payload),
-      state: it.state ?? 'pending',
-      notBefore: it.notBefore ?? now,
-      now,
-    });
-    out.push(ins !== undefined);
-  }
+  for (const it of items) out.push((await enqueueOne(db, it, now)) !== undefined);
   return out;
+}
+
+/** Queues one item; its id, or `undefined` when its idempotency key was already queued. */
+export async function enqueueOne(db: Db, it: NewOutboxItem, now = Date.now()): Promise<string | undefined> {
+  const ins = await enqueueQuery.first(db, {
+    id: newId(),
+    key: it.idempotencyKey,
+    kind: it.kind,
+    channel: it.channel,
+    account: it.account,
+    recipient: it.recipient,
+    messageId: it.messageId ?? null,
+    payload: JSON.stringify(it.payload),
+    state: it.state ?? 'pending',
+    reason: it.heldReason ?? null,
+    notBefore: it.notBefore ?? now,
+    now,
+  });
+  return ins?.id;
 }
 
 const enqueueQuery = new Prepared<
@@ -55,6 +61,7 @@ const enqueueQuery = new Prepared<
     messageId: string | null;
     payload: string;
     state: string;
+    reason: string | null;
     notBefore: number;
     now: number;
   },
@@ -78,7 +85,7 @@ const enqueueQuery = new Prepared<
       lease_owner: null,
       provider_message_id: null,
       coalesced_into: null,
-      last_error_code: null,
+      last_error_code: arg('reason'),
       last_error: null,
       last_trace_id: null,
       created_at: arg('now'),
@@ -429,6 +436,53 @@ const headsQuery = new PreparedList<
     .where('recipient', 'in', args('recipients', n))
     .groupBy(['channel', 'account', 'recipient']),
 );
+
+/** One recipient's line: `channel`, business `account`, `recipient` address. */
+export type Line = {
+  channel: string;
+  account: string;
+  recipient: string;
+};
+
+/** Messages held for a recipient (the window was closed when they were written), oldest first. */
+export async function heldFor(db: Db, line: Line): Promise<Pick<OutboxRow, 'id' | 'message_id'>[]> {
+  return heldQuery.all(db, line);
+}
+
+const heldQuery = new Prepared<Line, Pick<OutboxRow, 'id' | 'message_id'>>((db) =>
+  db
+    .selectFrom('outbox')
+    .select(['id', 'message_id'])
+    .where(LIVE_OUTBOX)
+    .where('state', '=', 'held')
+    .where('kind', '=', 'message')
+    .where('recipient', '=', arg('recipient'))
+    .where('channel', '=', arg('channel'))
+    .where('account', '=', arg('account'))
+    .orderBy('id'),
+);
+
+/** Moves held items to `state` (`pending`: back in their line; `dead`: never sent), with a reason. */
+export async function settleHeld(
+  db: Db,
+  ids: string[],
+  state: 'pending' | 'dead',
+  reason: string,
+  now = Date.now(),
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('outbox')
+    .set({
+      state,
+      next_attempt_at: now,
+      ...(state === 'dead' ? { last_error_code: reason, last_error: reason } : {}),
+      updated_at: now,
+    })
+    .where('id', 'in', ids)
+    .where('state', '=', 'held')
+    .execute();
+}
 
 /** Items by state, for the queue-depth gauge. */
 export async function outboxDepth(db: Db): Promise<Record<string, number>> {

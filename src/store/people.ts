@@ -200,3 +200,40 @@ const touchQuery = new Prepared<{ id: string; at: number; now: number }>((db) =>
 export async function touchInbound(db: Db, conversationId: string, at: number): Promise<void> {
   await touchQuery.run(db, { id: conversationId, at, now: Date.now() });
 }
+
+/** What the outbound policy needs about a conversation: the window clock and the person's language. */
+export async function replyContext(
+  db: Db,
+  conversationId: string,
+): Promise<{ lastInboundAt: number | null; personId: string; language: string | null } | undefined> {
+  const r = await replyContextQuery.first(db, { id: conversationId });
+  return r && { lastInboundAt: r.last_inbound_at, personId: r.person_id, language: r.language };
+}
+
+const replyContextQuery = new Prepared<
+  { id: string },
+  { last_inbound_at: number | null; person_id: string; language: string | null }
+>((db) =>
+  db
+    .selectFrom('conversations')
+    .innerJoin('people', 'people.id', 'conversations.person_id')
+    .select(['conversations.last_inbound_at', 'conversations.person_id', 'people.language'])
+    .where('conversations.id', '=', arg('id')),
+);
+
+/** Remembers the language a person was last answered in (the window template and handoff notes use it). */
+export async function setPersonLanguage(
+  db: Db,
+  personId: string,
+  language: string,
+  now = Date.now(),
+): Promise<void> {
+  await setLanguageQuery.run(db, { id: personId, language, now });
+}
+
+const setLanguageQuery = new Prepared<{ id: string; language: string; now: number }>((db) =>
+  db
+    .updateTable('people')
+    .set({ language: arg('language'), updated_at: arg('now') })
+    .where('id', '=', arg('id')),
+);

@@ -42,6 +42,6 @@ describe('the offline assistant on WhatsApp (sandbox)', () => {
         .where('action', '=', 'handoff.requested')
         .executeTakeFirst(),
     );
-    expect(a.reason_code).toBe('person_asked');
+    expect(a.reason_code).toBe('person_tapped');
   });
 });

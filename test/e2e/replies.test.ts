@@ -151,7 +151,7 @@ describe('answering through the Cloud API (sandbox)', () => {
     expect(JSON.parse(auditRow.detail ?? '{}').reason).toMatch(/^gave up after 3 attempts: 131000/);
   });
 
-  it('marks a reply sent after the window closed as failed with 131047, needing a template (async, as Meta)', async () => {
+  it('holds a reply refused after the window closed (131047, async as Meta) when no template is configured', async () => {
     stack = await startStack();
     const sb = stack.sandbox;
     sb.users.create({ waId: USER, name: 'Chloé' });
@@ -160,26 +160,35 @@ describe('answering through the Cloud API (sandbox)', () => {
     sb.userSends(USER, 'Do you deliver?');
     await waitFor(async () => (await outbox())[0]?.state === 'sending', 5000, 'send in flight');
     sb.clock.advance(25 * 3600_000);
+    // Meta failed it with 131047; the policy, asked again, has no window template: held for an operator.
     const [msg] = await waitFor(
       async () => {
         const m = await outMessages();
-        return m[0]?.status === 'failed' && m;
+        return m[0]?.status === 'held' && m;
       },
       5000,
-      'failed status',
+      'held message',
     );
-    expect(msg).toMatchObject({ error_code: '131047' });
-    expect((await outbox())[0]).toMatchObject({ state: 'needs_template' });
-    const a = await db()
+    expect(msg).toMatchObject({ error_code: 'outside_window_no_template' });
+    expect((await outbox())[0]).toMatchObject({
+      state: 'held',
+      last_error_code: 'outside_window_no_template',
+    });
+    const actions = await db()
       .selectFrom('audit_log')
-      .selectAll()
-      .where('action', '=', 'outbox.needs_template')
-      .executeTakeFirstOrThrow();
-    expect(a).toMatchObject({ reason_code: 'window_closed', message_id: msg!.id });
+      .select(['action', 'reason_code', 'message_id'])
+      .where('message_id', '=', msg!.id)
+      .orderBy('at')
+      .execute();
+    expect(actions.map((a) => [a.action, a.reason_code])).toEqual([
+      ['policy.allow', 'in_window'],
+      ['outbox.needs_template', 'window_closed'],
+      ['policy.hold', 'outside_window_no_template'],
+    ]);
     expect(sb.sentTo(USER)[0]).toMatchObject({ status: 'failed' });
   });
 
-  it('marks a reply refused synchronously for the window as needing a template (sync mode)', async () => {
+  it('holds a reply refused synchronously for the window the same way (sync mode)', async () => {
     stack = await startStack({ sandbox: { windowMode: 'sync' } });
     const sb = stack.sandbox;
     sb.users.create({ waId: USER, name: 'Chloé' });
@@ -189,11 +198,18 @@ describe('answering through the Cloud API (sandbox)', () => {
     sb.clock.advance(25 * 3600_000);
     const [row] = await waitFor(async () => {
       const r = await outbox();
-      return r[0]?.state === 'needs_template' && r;
+      return r[0]?.state === 'held' && r;
     });
-    expect(row).toMatchObject({ attempts: 1, last_error_code: '131047' });
-    // The same outcome as the asynchronous failure: the message failed with 131047, the reply waits.
-    expect((await outMessages())[0]).toMatchObject({ status: 'failed', error_code: '131047' });
+    expect(row).toMatchObject({ attempts: 1, last_error_code: 'outside_window_no_template' });
+    // The same outcome as the asynchronous failure.
+    expect((await outMessages())[0]).toMatchObject({ status: 'held' });
+    expect(
+      await db()
+        .selectFrom('audit_log')
+        .select('action')
+        .where('action', '=', 'outbox.needs_template')
+        .execute(),
+    ).toHaveLength(1);
     expect(sb.sentTo(USER)).toHaveLength(0);
   });
 

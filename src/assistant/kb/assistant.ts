@@ -28,6 +28,10 @@ export class KbAssistant implements Assistant {
   async reply(req: AssistantRequest): Promise<AssistantReply[]> {
     const c = req.content;
     const loaded = this.current();
+    if (req.handoff) {
+      const said = c.type === 'text' ? c.text : c.type === 'choice' ? c.title : '';
+      return [handoff(phrasesFor(detected(loaded, said)))];
+    }
     if (c.type === 'choice') return this.onChoice(loaded, c.choiceId, c.title);
     if (c.type === 'text') return this.onText(loaded, c.text);
     if (c.type === 'media' && c.media.caption) return this.onText(loaded, c.media.caption);
@@ -73,6 +77,7 @@ export class KbAssistant implements Assistant {
           sources: ids,
           confidence: d.kind === 'choose' ? d.candidates[0]!.confidence : d.confidence,
           intent: 'choice',
+          language: p.language,
         },
       ];
     }
@@ -85,6 +90,7 @@ export class KbAssistant implements Assistant {
         },
         confidence: d.confidence,
         intent: 'out_of_scope',
+        language: p.language,
       },
     ];
   }
@@ -101,11 +107,11 @@ function detected(loaded: LoadedKb, text: string): string {
 function answer(loaded: LoadedKb, entry: KbEntry, language: string, confidence: number): AssistantReply {
   const a = answerIn(entry, language, loaded.kb.language);
   const content: MessageContent = { type: 'text', text: a.text };
-  return { content, sources: [entry.id], confidence, intent: 'answer' };
+  return { content, sources: [entry.id], confidence, intent: 'answer', language: a.language };
 }
 
-function handoff(p: Phrases): AssistantReply {
-  return { content: { type: 'text', text: p.handoffAck }, intent: 'handoff' };
+function handoff(p: Phrases & { language: string }): AssistantReply {
+  return { content: { type: 'text', text: p.handoffAck }, intent: 'handoff', language: p.language };
 }
 
 /** Fills `{business}` and `{topics}` (the entries' titles) into a phrase. */

@@ -93,9 +93,13 @@ export class LlmAssistant implements Assistant {
 
   private async answer(req: AssistantRequest, onDelta?: (text: string) => void): Promise<AssistantReply[]> {
     const question = questionOf(req.content);
-    if (question === undefined) return this.opts.fallback.reply(req);
+    // A request for a human is acknowledged by the offline assistant: no model call.
+    if (question === undefined || req.handoff) return this.opts.fallback.reply(req);
     const grounding = await this.opts.grounding.retrieve(question, this.opts.topK ?? 4);
-    if (grounding.outOfScope && this.businessScoped(req.channel)) {
+    // The policy's scope for this person wins (`scopeFor`: a country's general-purpose period); without
+    // one, the channel's default.
+    const businessScoped = req.scope ? req.scope === 'business' : this.businessScoped(req.channel);
+    if (grounding.outOfScope && businessScoped) {
       // Never reaches the model: the offline assistant declines and offers a human.
       return this.delegate(req, question, 'out_of_scope');
     }
