@@ -23,6 +23,7 @@ import { Pipeline } from './pipeline/pipeline.ts';
 import { LocalQueue } from './queue/local.ts';
 import type { WorkQueue } from './queue/port.ts';
 import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
+import { adminApiRoutes } from './server/admin-api.ts';
 import { healthRoutes } from './server/health.ts';
 import { homeRoute } from './server/home.ts';
 import { whatsappWebhookRoutes } from './server/whatsapp-webhook.ts';
@@ -65,6 +66,7 @@ export class Gateway {
   /** The rules in force: the shipped defaults, overridden by `PASSERELLE_POLICY`. */
   readonly policy: Policy;
   readonly windows: WindowResolver;
+  private readonly clock: (() => number) | undefined;
   readonly whatsapp: WhatsAppSettings;
   sandbox: MountedSandbox | undefined;
   /** The knowledge base and its matcher, reloaded on change (absent when an assistant was given). */
@@ -115,6 +117,7 @@ export class Gateway {
       concurrency: config.PIPELINE_CONCURRENCY,
     });
     this.policy = Gateway.loadPolicy(config);
+    this.clock = opts.clock;
     const assistant = opts.assistant ?? this.buildAssistant();
     this.dispatcher = new Dispatcher({
       store: this.store,
@@ -252,6 +255,14 @@ export class Gateway {
       metrics: this.metrics,
       verifyToken: this.whatsapp.verifyToken,
       appSecret: this.whatsapp.appSecret,
+    });
+    await this.app.register(adminApiRoutes, {
+      db: this.store.db,
+      policy: this.policy,
+      token: this.config.PASSERELLE_ADMIN_TOKEN,
+      accounts: { whatsapp: this.whatsapp.phoneNumberId },
+      onOutbox: () => this.dispatcher.wake(),
+      ...(this.clock ? { clock: this.clock } : {}),
     });
     if (this.config.whatsappMode === 'sandbox') {
       this.sandbox = await mountSandbox(this.app, {

@@ -34,6 +34,8 @@ export async function startStack(
     config?: Record<string, unknown>;
     assistant?: Assistant;
     logger?: Logger;
+    /** The gateway's clock for policy decisions (default: real time). */
+    clock?: () => number;
   } = {},
 ): Promise<Stack> {
   const sandbox = await startSandbox({
@@ -66,6 +68,7 @@ export async function startStack(
     config,
     ...(opts.assistant ? { assistant: opts.assistant } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   await gateway.start();
   const url = gateway.localUrl;
