@@ -2,7 +2,9 @@
  * CLINC150 (Larson et al., 2019; CC BY 3.0) on the offline KB matcher, "out-of-scope by threshold":
  * the KB is the train split (one entry per intent, its train utterances as questions), thresholds are
  * calibrated by 5-fold cross-validation on the train split plus `oos_train`, and the figures are
- * reported on `val` + `oos_val` (never tuned on). Run alone: `node --import tsx bench/clinc150.ts [--json]`.
+ * reported on `val` + `oos_val` (never tuned on). Run alone: `node --import tsx bench/clinc150.ts [--json]`;
+ * `--holdout[=fifth|block]` runs the same on a hold-out of the train split instead (what settings are
+ * chosen on, see `Holdout`).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +34,30 @@ export const PUBLISHED = {
   fastText: [88.6, 28.3],
 } as const;
 
-/** The KB (one entry per intent) and the validation queries built from the CLINC150 splits. */
-export function clinc150Kb(file = CLINC150_FILE) {
+/**
+ * Hold-outs of the train split, where model settings are chosen (never on val). `fifth`: every fifth
+ * utterance (phrased like the rest of train: optimistic). `block`: the last 20 utterances of each
+ * intent in file order (train is stored intent by intent, in collection order: the later utterances are
+ * phrased further from the earlier ones, as val and test are from train).
+ */
+export type Holdout = 'fifth' | 'block';
+
+/**
+ * The KB (one entry per intent) and the validation queries built from the CLINC150 splits. With
+ * `holdout`, val is not read at all: the KB is the train split less the held-out fifth, the queries
+ * are those held-out utterances plus the odd-numbered `oos_train` sentences, and calibration gets the
+ * even-numbered ones.
+ */
+export function clinc150Kb(file = CLINC150_FILE, holdout?: Holdout) {
   const data = JSON.parse(readFileSync(file, 'utf8')) as Splits;
+  if (holdout) {
+    const out = (i: number) => (holdout === 'fifth' ? i % 5 === 4 : i % 100 >= 80);
+    const held = data.train.filter((_, i) => out(i));
+    data.train = data.train.filter((_, i) => !out(i));
+    data.val = held;
+    data.oos_val = data.oos_train.filter((_, i) => i % 2 === 1);
+    data.oos_train = data.oos_train.filter((_, i) => i % 2 === 0);
+  }
   const byIntent = new Map<string, string[]>();
   for (const [text, intent] of data.train) byIntent.set(intent, [...(byIntent.get(intent) ?? []), text]);
   const entries = [...byIntent].map(([id, questions]) => ({
@@ -73,9 +96,11 @@ export interface Clinc150Result {
 }
 
 /** Builds, calibrates and evaluates; returns the figures (used by `npm run bench`). */
-export async function runClinc150(file = CLINC150_FILE): Promise<Clinc150Result> {
-  const { entries, queries, oosTrain } = clinc150Kb(file);
-  const matcher = buildMatcher({ entries }, { calibration: { folds: 5, outOfScope: oosTrain } });
+export async function runClinc150(file = CLINC150_FILE, holdout?: Holdout): Promise<Clinc150Result> {
+  const { entries, queries, oosTrain } = clinc150Kb(file, holdout);
+  // Experiments only: `CLINC150_MODEL='{"softmax":{"epochs":4}}'` overrides model options (hold-outs).
+  const model = process.env.CLINC150_MODEL ? (JSON.parse(process.env.CLINC150_MODEL) as object) : undefined;
+  const matcher = buildMatcher({ entries }, { model, calibration: { folds: 5, outOfScope: oosTrain } });
   const metrics = evaluate(matcher, queries);
   const operatingPoints = [0.05, 0.1, 0.2, 0.35, 0.5].map((oosShare) => {
     const { thresholds } = chooseThresholds(matcher.calibration?.points ?? [], {
@@ -86,8 +111,12 @@ export async function runClinc150(file = CLINC150_FILE): Promise<Clinc150Result>
     return { oosShare, scope: thresholds.scope, inScopeAccuracy: m.inScopeAccuracy, oosRecall: m.oosRecall };
   });
   return {
-    dataset: 'CLINC150 val (3000 in-scope) + oos_val (100)',
-    setting: 'KB = train split; thresholds by 5-fold CV on train + oos_train; out-of-scope by threshold',
+    dataset: holdout
+      ? `CLINC150 train hold-out "${holdout}" (${holdout === 'fifth' ? 'every fifth utterance' : 'last 20 of each intent'}, 3000) + odd oos_train (50)`
+      : 'CLINC150 val (3000 in-scope) + oos_val (100)',
+    setting: holdout
+      ? 'KB = other 4/5 of train; thresholds by 5-fold CV on it + even oos_train; out-of-scope by threshold'
+      : 'KB = train split; thresholds by 5-fold CV on train + oos_train; out-of-scope by threshold',
     metrics,
     calibration: matcher.calibration && {
       heldOutAccuracy: matcher.calibration.accuracy,
@@ -128,6 +157,8 @@ export function renderClinc150(r: Clinc150Result): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const r = await runClinc150();
+  const flag = process.argv.find((a) => a.startsWith('--holdout'));
+  const holdout = flag === undefined ? undefined : flag === '--holdout=block' ? 'block' : 'fifth';
+  const r = await runClinc150(CLINC150_FILE, holdout);
   console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : renderClinc150(r));
 }
