@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { llmConfigFrom, LlmConfigError } from './assistant/llm/settings.ts';
+import { BOT_TOKEN_RE, telegramConfigProblems, WEBHOOK_SECRET_RE } from './channels/telegram/settings.ts';
 
 /**
  * Configuration: an optional JSON file plus environment variables (which win), validated at start.
@@ -79,9 +80,47 @@ export const ConfigSchema = z.object({
   /** Messages the pair limit lets through at once to one user before pacing at 1 per 6 s (spec §3). */
   WHATSAPP_PAIR_BURST: positiveInt('a positive integer').max(45, 'expected at most 45').default(6),
 
-  TELEGRAM_BOT_TOKEN: nonEmpty.optional(),
-  TELEGRAM_API_URL: url(['http:', 'https:']).optional(),
-  TELEGRAM_WEBHOOK_SECRET: nonEmpty.optional(),
+  /** From @BotFather; enables the Telegram channel (docs/telegram.md). */
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(
+      BOT_TOKEN_RE,
+      'expected a bot token from @BotFather, like 123456789:AAH… (the bot id, a colon, 30+ characters)',
+    )
+    .optional(),
+  /** Bot API server: Telegram's, a local Bot API server, or an emulator. */
+  TELEGRAM_API_URL: url(['http:', 'https:']).default('https://api.telegram.org'),
+  /** The `secret_token` Telegram sends in `X-Telegram-Bot-Api-Secret-Token`; set it to use the webhook. */
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(WEBHOOK_SECRET_RE, 'expected 1 to 256 characters among A-Z, a-z, 0-9, _ and -')
+    .optional(),
+  /** How updates arrive; default: `webhook` when TELEGRAM_WEBHOOK_SECRET is set, else `polling`. */
+  TELEGRAM_MODE: z.enum(['webhook', 'polling']).optional(),
+  /** How long a Bot API call may take before it is abandoned (and retried: see docs/telegram.md). */
+  TELEGRAM_TIMEOUT_MS: positiveInt('a positive number of milliseconds').default(10_000),
+
+  /**
+   * Key that signs web chat visitor tokens (HMAC-SHA256), at least 32 characters. Default: a random key
+   * generated once and kept in `webchat-secret` next to the SQLite database (docs/webchat.md).
+   */
+  WEBCHAT_SECRET: z.string().min(32, 'expected a secret of at least 32 characters').optional(),
+  /**
+   * Other sites that may embed the web chat widget, comma-separated origins like
+   * `https://shop.example,https://www.shop.example`; the gateway's own origin is always allowed.
+   */
+  WEBCHAT_ORIGINS: z
+    .string()
+    .refine(
+      (s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+          .every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+      'expected comma-separated origins like https://shop.example (scheme and host, no path)',
+    )
+    .default(''),
 
   LLM_PROVIDER: z.enum(['openai', 'anthropic', 'mistral', 'openai-compatible']).optional(),
   LLM_BASE_URL: url(['http:', 'https:']).optional(),
@@ -132,6 +171,7 @@ export const SECRET_KEYS = [
   'WHATSAPP_ACCESS_TOKEN',
   'TELEGRAM_BOT_TOKEN',
   'TELEGRAM_WEBHOOK_SECRET',
+  'WEBCHAT_SECRET',
   'LLM_API_KEY',
 ] as const;
 
@@ -225,6 +265,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
       `OUTBOX_LEASE_MS: expected more than WHATSAPP_TIMEOUT_MS (${cfg.WHATSAPP_TIMEOUT_MS}), got ${cfg.OUTBOX_LEASE_MS}`,
     ]);
   }
+  const telegramProblems = telegramConfigProblems(cfg);
+  if (telegramProblems.length > 0) throw new ConfigError(telegramProblems);
   try {
     llmConfigFrom(cfg);
   } catch (err) {

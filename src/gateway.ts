@@ -7,9 +7,12 @@ import { KbAssistant } from './assistant/kb/assistant.ts';
 import { decide, type Ranked } from './assistant/kb/decide.ts';
 import { buildMatcher, type Matcher } from './assistant/kb/matcher.ts';
 import { KbSource } from './assistant/kb/source.ts';
-import { createLlmAssistant, rankerGrounding, type Grounding } from './assistant/llm/index.ts';
+import { DeferredAssistant } from './assistant/deferred.ts';
+import { rankerGrounding, type Grounding } from './assistant/llm/grounding.ts';
 import { llmConfigFrom } from './assistant/llm/settings.ts';
 import type { Assistant } from './assistant/port.ts';
+import { TelegramChannel } from './channels/telegram/channel.ts';
+import { telegramSettingsFrom } from './channels/telegram/settings.ts';
 import { GraphClient } from './channels/whatsapp/graph-client.ts';
 import { WhatsAppOutbound } from './channels/whatsapp/outbound.ts';
 import { ConfigError, type Config } from './config.ts';
@@ -26,6 +29,7 @@ import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
 import { adminApiRoutes } from './server/admin-api.ts';
 import { healthRoutes } from './server/health.ts';
 import { homeRoute } from './server/home.ts';
+import { telegramIngest, telegramWebhookRoutes, type TelegramIngest } from './server/telegram-webhook.ts';
 import { whatsappWebhookRoutes } from './server/whatsapp-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { inboxDepth, releaseOwnedInbox } from './store/inbox.ts';
@@ -68,6 +72,9 @@ export class Gateway {
   readonly windows: WindowResolver;
   private readonly clock: (() => number) | undefined;
   readonly whatsapp: WhatsAppSettings;
+  /** The Telegram channel, present only when `TELEGRAM_BOT_TOKEN` is set. */
+  readonly telegram: TelegramChannel | undefined;
+  private readonly telegramIngest: TelegramIngest | undefined;
   sandbox: MountedSandbox | undefined;
   /** The knowledge base and its matcher, reloaded on change (absent when an assistant was given). */
   kbSource: KbSource<Matcher> | undefined;
@@ -118,17 +125,32 @@ export class Gateway {
     });
     this.policy = Gateway.loadPolicy(config);
     this.clock = opts.clock;
+    const telegram = telegramSettingsFrom(config);
+    this.telegram = telegram ? new TelegramChannel(telegram, this.logger) : undefined;
+    this.telegramIngest = telegram
+      ? telegramIngest({
+          db: this.store.db,
+          queue: this.queue,
+          metrics: this.metrics,
+          logger: this.logger,
+          botId: telegram.botId,
+        })
+      : undefined;
     const assistant = opts.assistant ?? this.buildAssistant();
     this.dispatcher = new Dispatcher({
       store: this.store,
       channels: {
         whatsapp: new WhatsAppOutbound((account) => this.graphClient(account)),
+        ...(this.telegram ? { telegram: this.telegram.outbound } : {}),
       },
       logger: this.logger,
       metrics: this.metrics,
       owner: this.owner,
       retry: { maxAttempts: config.OUTBOX_MAX_ATTEMPTS, unitMs: config.OUTBOX_RETRY_UNIT_MS },
-      limits: { whatsapp: limitsFromProfile(this.policy.whatsapp) },
+      limits: {
+        whatsapp: limitsFromProfile(this.policy.whatsapp),
+        ...(this.telegram ? { telegram: limitsFromProfile(this.policy.telegram) } : {}),
+      },
       onNeedsTemplate: () => this.windows.wake(),
       leaseMs: config.OUTBOX_LEASE_MS,
       unknownGraceMs: config.OUTBOX_UNKNOWN_GRACE_MS,
@@ -141,6 +163,8 @@ export class Gateway {
       owner: this.owner,
       leaseMs: config.PIPELINE_LEASE_MS,
       onOutbox: () => this.dispatcher.wake(),
+      // Telegram's "typing…" (sendChatAction) rides on the mark-as-read item, as WhatsApp's does.
+      typingChannels: ['whatsapp', 'telegram'],
       onDeliveryFailed: () => this.windows.wake(),
       policy: this.policy,
       ...(opts.clock ? { clock: opts.clock } : {}),
@@ -204,16 +228,24 @@ export class Gateway {
         return rankerGrounding(matcher, kb.entries, scope).retrieve(text, k);
       },
     };
-    return createLlmAssistant({
-      config: llm,
-      kb: source.current().kb,
-      grounding,
-      fallback: offline,
-      db: this.store.db,
-      logger: this.logger,
-      tuning: { timeoutMs: this.config.LLM_TIMEOUT_MS, maxRetries: this.config.LLM_MAX_RETRIES },
-    });
+    // The AI SDK is loaded only now: a gateway without a model does not carry it.
+    const ready = import('./assistant/llm/index.ts').then(({ createLlmAssistant }) =>
+      createLlmAssistant({
+        config: llm,
+        kb: source.current().kb,
+        grounding,
+        fallback: offline,
+        db: this.store.db,
+        logger: this.logger,
+        tuning: { timeoutMs: this.config.LLM_TIMEOUT_MS, maxRetries: this.config.LLM_MAX_RETRIES },
+      }),
+    );
+    this.assistantReady = ready;
+    return new DeferredAssistant(ready);
   }
+
+  /** Resolves once the assistant is built (the LLM stack loads asynchronously). */
+  private assistantReady: Promise<unknown> = Promise.resolve();
 
   private readonly graphClients = new Map<string, GraphClient>();
 
@@ -237,6 +269,7 @@ export class Gateway {
   static async create(opts: GatewayOptions): Promise<Gateway> {
     const gw = new Gateway(opts.config, opts);
     try {
+      await gw.assistantReady;
       await gw.store.migrate();
       await gw.registerRoutes();
     } catch (err) {
@@ -256,6 +289,13 @@ export class Gateway {
       verifyToken: this.whatsapp.verifyToken,
       appSecret: this.whatsapp.appSecret,
     });
+    if (this.telegramIngest) {
+      await this.app.register(telegramWebhookRoutes, {
+        ingest: this.telegramIngest,
+        metrics: this.metrics,
+        secret: this.telegram?.settings.secret,
+      });
+    }
     await this.app.register(adminApiRoutes, {
       db: this.store.db,
       policy: this.policy,
@@ -292,6 +332,7 @@ export class Gateway {
     await this.queue.start(this.pipeline.handle);
     this.dispatcher.start();
     this.windows.start();
+    if (this.telegram && this.telegramIngest) await this.telegram.start(this.telegramIngest);
     this.state = 'running';
     return this.baseUrl;
   }
@@ -326,6 +367,7 @@ export class Gateway {
     const closed = this.app.close();
     if (!(await within(closed, deadline))) this.app.server.closeAllConnections();
     await closed;
+    await this.telegram?.stop();
     await this.queue.stop(Math.max(0, deadline - Date.now()));
     // Batches still running keep their leases; anything not started is handed back at once.
     await releaseOwnedInbox(this.store.db, this.owner);

@@ -94,8 +94,13 @@ export interface SystemContent {
   newWaId?: string;
 }
 
+/**
+ * The person opened the chat: WhatsApp's first-contact `request_welcome`, Telegram's `/start`. A
+ * deep link (`t.me/<bot>?start=<payload>`) adds its payload, e.g. a link code to redeem.
+ */
 export interface RequestWelcomeContent {
   type: 'request_welcome';
+  payload?: string;
 }
 
 /** The provider told us it could not represent the message (WhatsApp 131051). */

@@ -47,6 +47,9 @@ export function decideRetry(
   else if (c.kind === 'throttled')
     units = c.retryAfterMs !== undefined ? c.retryAfterMs / p.unitMs : Math.min(2 ** (attempt - 1), 60);
   else units = Math.min(2 ** (attempt - 1), 300);
-  const spread = 1 + (p.jitter ?? 0.2) * (rnd() * 2 - 1);
+  // A provider's retry-after is the least wait it accepts (Telegram's `retry_after`): spread it upward only.
+  const hinted = c.kind === 'throttled' && c.retryAfterMs !== undefined;
+  const r = rnd() * 2 - 1;
+  const spread = 1 + (p.jitter ?? 0.2) * (hinted ? Math.abs(r) : r);
   return { action: 'retry', delayMs: Math.max(1, Math.round(units * p.unitMs * spread)), reason };
 }
