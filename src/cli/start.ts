@@ -47,6 +47,8 @@ function printBanner(gw: Gateway, url: string): void {
     `  health     ${url}/healthz`,
     `  metrics    ${url}/metrics`,
     `  webhook    ${url}/webhooks/whatsapp`,
+    `  admin API  ${url}/api${gw.config.PASSERELLE_ADMIN_TOKEN ? '' : '  (disabled: set PASSERELLE_ADMIN_TOKEN)'}`,
+    `  policy     ${gw.config.PASSERELLE_POLICY ?? 'the shipped rules (docs/policy.md)'}`,
   ];
   if (gw.config.whatsappMode === 'sandbox') {
     lines.push(
