@@ -352,6 +352,10 @@ export class Gateway {
       ok = false;
       checks.store = (err as Error).message;
     }
+    // Reported, not failing readiness: webhooks must still be received and stored meanwhile.
+    for (const [account, s] of this.dispatcher.suspended)
+      checks[`sending:${account}`] =
+        `paused: credentials refused (${s.code}) since ${new Date(s.since).toISOString()}`;
     return { ok, checks };
   }
 

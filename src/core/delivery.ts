@@ -18,6 +18,12 @@ export type FailureClass =
   | { kind: 'in_doubt' }
   /** The customer-service window is closed: only a template may go (WhatsApp 131047). */
   | { kind: 'window_closed' }
+  /**
+   * The provider refused our credentials (expired or revoked token, missing permission): every send
+   * from the account fails the same way until an operator fixes them. Nothing is wrong with the
+   * message: it waits, and sends from the account pause, instead of dead-lettering every reply.
+   */
+  | { kind: 'unauthorized' }
   /** Retrying the same request cannot succeed (bad parameters, blocked user, auth, policy…). */
   | { kind: 'permanent' };
 

@@ -99,6 +99,8 @@ export class Dispatcher {
   private waiting = new Set<string>();
   /** The last pass stopped at the in-flight limit. */
   private full = false;
+  /** Accounts whose credentials the provider refused, until a send from them succeeds again. */
+  readonly suspended = new Map<string, { code: string; since: number }>();
 
   constructor(private readonly opts: DispatcherOptions) {
     this.db = opts.store.db;
@@ -346,6 +348,11 @@ export class Dispatcher {
     await this.tx.run((trx) =>
       settleSentIn(trx, this.opts.owner, leader, members, providerMessageId, content),
     );
+    if (this.suspended.size > 0 && this.suspended.delete(`${leader.channel}:${leader.account}`))
+      this.opts.logger.info(
+        { channel: leader.channel, account: leader.account },
+        'credentials accepted again: sends resumed',
+      );
     const m = this.opts.metrics.outbound;
     m.inc({ channel: leader.channel, kind: 'message', outcome: 'sent' });
     if (members.length > 0)
@@ -360,11 +367,21 @@ export class Dispatcher {
   ): Promise<void> {
     const d = decideRetry(f, leader.attempts, policy);
     const now = Date.now();
-    if (f.failure.kind === 'throttled' && f.failure.scope === 'account' && d.action === 'retry') {
+    if (
+      (f.failure.kind === 'throttled' && f.failure.scope === 'account' && d.action === 'retry') ||
+      d.action === 'suspend'
+    ) {
       this.accountBuckets
         .get(leader.channel as ChannelName)
         ?.get(leader.account, now)
         .pause(d.delayMs, now);
+    }
+    if (d.action === 'suspend') {
+      this.suspended.set(`${leader.channel}:${leader.account}`, { code: String(f.code), since: now });
+      this.opts.logger.error(
+        { channel: leader.channel, account: leader.account, code: f.code, traceId: f.traceId },
+        `${leader.channel} refused the credentials (${f.code}): sends from ${leader.account} are paused and replies wait; fix the access token or permissions`,
+      );
     }
     this.opts.logger.warn(
       {

@@ -5,6 +5,8 @@ export type RetryDecision =
   /** Outcome unknown: wait for proof it went out (or the grace period) before sending again. */
   | { action: 'park'; reason: string }
   | { action: 'needs_template'; reason: string }
+  /** The account's credentials were refused: wait (not counted as an attempt), the account paused. */
+  | { action: 'suspend'; delayMs: number; reason: string }
   | { action: 'dead'; reason: string };
 
 export interface RetryPolicy {
@@ -33,6 +35,9 @@ export function decideRetry(
   const reason = `${f.code}${f.details ? `: ${f.details}` : f.message ? `: ${f.message}` : ''}`;
   const c = f.failure;
   if (c.kind === 'window_closed') return { action: 'needs_template', reason };
+  // Until an operator fixes the credentials every try fails the same way: look again every 30 units.
+  if (c.kind === 'unauthorized')
+    return { action: 'suspend', delayMs: 30 * p.unitMs, reason: `credentials refused: ${reason}` };
   if (c.kind === 'in_doubt') {
     return attempt >= p.maxAttempts
       ? { action: 'dead', reason: `gave up after ${attempt} attempts: ${reason}` }

@@ -97,6 +97,15 @@ export async function settleFailure(
           coalesced_into: null,
           ...errorFields,
         });
+      } else if (d.action === 'suspend') {
+        // Not the message's fault: the attempt is given back, so fixing the credentials sends it.
+        await settleOutbox(trx, row.id, owner, {
+          state: 'pending',
+          next_attempt_at: now + d.delayMs,
+          attempts: Math.max(0, row.attempts - 1),
+          coalesced_into: null,
+          ...errorFields,
+        });
       } else if (d.action === 'park') {
         // Keep the grouping: a status echoing the leader's key settles the whole group.
         await settleOutbox(trx, row.id, owner, {

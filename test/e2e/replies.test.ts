@@ -151,6 +151,28 @@ describe('answering through the Cloud API (sandbox)', () => {
     expect(JSON.parse(auditRow.detail ?? '{}').reason).toMatch(/^gave up after 3 attempts: 131000/);
   });
 
+  it('pauses sends while Meta refuses the access token (190), then sends the reply once it is accepted', async () => {
+    stack = await startStack();
+    const sb = stack.sandbox;
+    sb.users.create({ waId: USER, name: 'Chloé' });
+    sb.faults.inject({ kind: 'send_error', code: 190, times: 2 });
+    sb.userSends(USER, 'Do you deliver?');
+    const [row] = await waitFor(async () => {
+      const r = await outbox();
+      return r[0]?.last_error_code === '190' && r[0].state === 'pending' && r;
+    });
+    // Not dead-lettered, and the attempt given back: nothing is wrong with the message itself.
+    expect(row).toMatchObject({ attempts: 0 });
+    const ready = (await (await fetch(`${stack.url}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(ready.checks['sending:whatsapp:106540352242922']).toMatch(/^paused: credentials refused \(190\)/);
+    // The operator fixes the token (here: the fault runs out); the next look sends the reply.
+    const [sent] = await waitFor(() => sb.sentTo(USER).length === 1 && sb.sentTo(USER), 10_000, 'reply');
+    expect(textOf(sent!)).toMatch(/deliver/i);
+    expect(
+      await db().selectFrom('audit_log').select('id').where('action', '=', 'outbox.dead_letter').execute(),
+    ).toHaveLength(0);
+  });
+
   it('holds a reply refused after the window closed (131047, async as Meta) when no template is configured', async () => {
     stack = await startStack();
     const sb = stack.sandbox;

@@ -44,6 +44,14 @@ describe('decideRetry', () => {
     expect(decideRetry(f({ kind: 'window_closed' }, 131047), 1, policy).action).toBe('needs_template');
   });
 
+  it('suspends on refused credentials (190) at any attempt, never dead-letters', () => {
+    for (const attempt of [1, 5, 50])
+      expect(decideRetry(f({ kind: 'unauthorized' }, 190), attempt, policy)).toMatchObject({
+        action: 'suspend',
+        delayMs: 30 * policy.unitMs,
+      });
+  });
+
   it('dead-letters after the last attempt, keeping the reason', () => {
     const d = decideRetry(
       { failure: { kind: 'transient' }, code: 131000, message: 'm', details: 'Something went wrong' },

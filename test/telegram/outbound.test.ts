@@ -194,7 +194,7 @@ describe('Telegram failures → failure classes', () => {
     });
   });
 
-  it('403 blocked by the user, 400 and 401 are permanent', () => {
+  it('403 blocked by the user and 400 are permanent; 401 (token revoked) suspends the bot', () => {
     const blocked = describeTelegramFailure(grammy(403, 'Forbidden: bot was blocked by the user'));
     expect(blocked).toMatchObject({
       failure: { kind: 'permanent' },
@@ -204,7 +204,7 @@ describe('Telegram failures → failure classes', () => {
     expect(describeTelegramFailure(grammy(400, 'Bad Request: chat not found')).failure.kind).toBe(
       'permanent',
     );
-    expect(describeTelegramFailure(grammy(401, 'Unauthorized')).failure.kind).toBe('permanent');
+    expect(describeTelegramFailure(grammy(401, 'Unauthorized')).failure.kind).toBe('unauthorized');
   });
 
   it('5xx, network failures and timeouts are transient (no delivery status could ever settle a doubt)', () => {

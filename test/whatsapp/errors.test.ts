@@ -22,6 +22,7 @@ function metaError(code: number, httpStatus = 400): WhatsAppApiError {
 const THROTTLED_ACCOUNT: FailureClass = { kind: 'throttled', scope: 'account' };
 const TRANSIENT: FailureClass = { kind: 'transient' };
 const PERMANENT: FailureClass = { kind: 'permanent' };
+const UNAUTHORIZED: FailureClass = { kind: 'unauthorized' };
 
 describe('describeWhatsAppFailure (spec §2.4)', () => {
   it.each<[number, number, FailureClass]>([
@@ -49,10 +50,11 @@ describe('describeWhatsAppFailure (spec §2.4)', () => {
     [132016, 400, PERMANENT],
     [368, 403, PERMANENT],
     [131031, 403, PERMANENT],
-    [190, 401, PERMANENT],
-    [0, 401, PERMANENT],
-    [10, 403, PERMANENT],
-    [200, 403, PERMANENT],
+    [190, 401, UNAUTHORIZED],
+    [0, 401, UNAUTHORIZED],
+    [10, 403, UNAUTHORIZED],
+    [200, 403, UNAUTHORIZED],
+    [299, 403, UNAUTHORIZED],
     [999999, 503, TRANSIENT],
     [999999, 400, PERMANENT],
   ])('classifies code %i (HTTP %i)', (code, httpStatus, failure) => {

@@ -68,7 +68,7 @@ const PERMANENT: FailureClass = { kind: 'permanent' };
  *   bucket) rather than guess a back-off.
  * - 5xx: `transient`.
  * - 403 (the person blocked the bot, deleted their account, the bot was removed from the group),
- *   400 (bad request, chat not found), 401/404 (bad token): `permanent`, dead-lettered.
+ *   400 (bad request, chat not found), 404: `permanent`, dead-lettered; 401 (token revoked): `unauthorized`, sends wait.
  * - A timeout, or a connection lost mid-request: `transient`, not `in_doubt`. The Bot API has no
  *   idempotency key and sends no delivery status that could echo one, so a parked send could never
  *   be proven delivered: parking would only delay the same re-send by `OUTBOX_UNKNOWN_GRACE_MS`.
@@ -93,6 +93,8 @@ export function describeTelegramFailure(err: unknown): DeliveryFailure {
             : { kind: 'throttled', scope: 'account' },
       };
     }
+    // 401: the bot token was revoked or is wrong; the replies wait for the operator to fix it.
+    if (err.error_code === 401) return { ...base, failure: { kind: 'unauthorized' } };
     return { ...base, failure: err.error_code >= 500 ? TRANSIENT : PERMANENT };
   }
   if (err instanceof TelegramRequestError) {

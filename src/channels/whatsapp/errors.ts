@@ -124,6 +124,7 @@ const THROTTLED_ACCOUNT: FailureClass = { kind: 'throttled', scope: 'account' };
 const TRANSIENT: FailureClass = { kind: 'transient' };
 const PERMANENT: FailureClass = { kind: 'permanent' };
 const IN_DOUBT: FailureClass = { kind: 'in_doubt' };
+const UNAUTHORIZED: FailureClass = { kind: 'unauthorized' };
 
 /** Transport errors that happen before any byte of the request can reach the server. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
@@ -139,7 +140,7 @@ function neverSent(err: Error): boolean {
 /**
  * Meta codes with a class other than permanent. Everything not listed is permanent: bad parameters
  * (100, 131008, 131009), undeliverable (131026), same sender and recipient (131021), template
- * errors (132000-family), policy blocks (368, 131031), auth and permissions (0, 190, 10, 200-299),
+ * errors (132000-family), policy blocks (368, 131031),
  * marketing caps (131049, 131050), spam rate limit (131048: retrying hurts the number's quality).
  */
 const CODE_CLASS = new Map<number, FailureClass>([
@@ -160,6 +161,11 @@ const CODE_CLASS = new Map<number, FailureClass>([
   [131057, TRANSIENT],
   // Graph "API Unknown" (code 1): Meta's advice is to wait and retry
   [1, TRANSIENT],
+  // spec §2.4: 190 access token expired or invalid, 0 AuthException, 10 permission denied: the
+  // operator must fix the credentials; the replies wait (sends from the number pause)
+  [190, UNAUTHORIZED],
+  [0, UNAUTHORIZED],
+  [10, UNAUTHORIZED],
 ]);
 
 /**
@@ -196,6 +202,8 @@ function classifyApiError(err: WhatsAppApiError): FailureClass {
   if (typeof err.code === 'number') {
     const known = CODE_CLASS.get(err.code);
     if (known) return known;
+    // 200-299: the app lacks a permission (e.g. whatsapp_business_messaging)
+    if (err.code >= 200 && err.code <= 299) return UNAUTHORIZED;
     if (err.local) return PERMANENT;
     // A code we do not know, on a 5xx: Meta's side failed; on anything else: our request is wrong.
     return err.httpStatus >= 500 ? TRANSIENT : PERMANENT;
