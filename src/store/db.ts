@@ -3,12 +3,16 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { migrationProvider } from './migrations.ts';
+import { openPostgres } from './postgres.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
 export interface OpenDbOptions {
-  /** `sqlite:<path>` (`sqlite::memory:` for an in-memory database) or `postgres://…`. */
+  /**
+   * `sqlite:<path>` (`sqlite::memory:` for an in-memory database) or `postgres://…` (also
+   * `postgresql://`; `?pool_size=N` sets the connection pool size, default 10).
+   */
   url: string;
   synchronous?: 'normal' | 'full';
 }
@@ -52,10 +56,37 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SQLite.Database
   });
 }
 
-/** Opens the database named by `url`. SQLite runs in WAL mode with a busy timeout. */
+function migrateWith(db: Db): () => Promise<string[]> {
+  return async () => {
+    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  };
+}
+
+/**
+ * Opens the database named by `url`. SQLite runs in WAL mode with a busy timeout; Postgres through a
+ * connection pool (see `postgres.ts`), connecting on first use: a server that cannot be reached is
+ * reported, naming DATABASE_URL, by the first query (`migrate()` or `ping()`).
+ */
 export function openStore(opts: OpenDbOptions): Store {
-  if (opts.url.startsWith('postgres')) {
-    throw new Error('DATABASE_URL: Postgres support is not built yet; use sqlite:<path>');
+  if (/^postgres(ql)?:/.test(opts.url)) {
+    const { db } = openPostgres(opts.url);
+    return {
+      db,
+      dialect: 'postgres',
+      migrate: migrateWith(db),
+      async ping() {
+        await sql`select 1`.execute(db);
+      },
+      async close() {
+        await db.destroy();
+      },
+    };
+  }
+  if (!opts.url.startsWith('sqlite:')) {
+    throw new Error('DATABASE_URL: expected sqlite:<path> or postgres://…');
   }
   const path = opts.url.slice('sqlite:'.length);
   const file = path === ':memory:' ? ':memory:' : resolve(path);
@@ -72,12 +103,7 @@ export function openStore(opts: OpenDbOptions): Store {
   return {
     db,
     dialect: 'sqlite',
-    async migrate() {
-      const migrator = new Migrator({ db, provider: migrationProvider });
-      const { error, results } = await migrator.migrateToLatest();
-      if (error) throw error instanceof Error ? error : new Error(String(error));
-      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    },
+    migrate: migrateWith(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

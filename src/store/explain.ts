@@ -38,6 +38,7 @@ export async function explainMessage(db: Db, id: string): Promise<Explanation | 
         eb('id', 'in', eb.selectFrom('outbox').select('message_id').where('id', '=', id)),
       ]),
     )
+    .orderBy('id') // ids grow with time: creation order, the same on every dialect
     .execute();
   const inbound = direct.filter((m) => m.direction === 'in').map((m) => m.id);
   const replies = inbound.length
@@ -45,6 +46,7 @@ export async function explainMessage(db: Db, id: string): Promise<Explanation | 
         .selectFrom('messages')
         .select(['id', 'direction', 'channel', 'status', 'meta'])
         .where((eb) => eb.or(inbound.map((i) => eb('meta', 'like', `%"inReplyTo":"${i}"%`))))
+        .orderBy('id')
         .execute()
     : [];
   const messages = [...direct, ...replies];
@@ -55,6 +57,7 @@ export async function explainMessage(db: Db, id: string): Promise<Explanation | 
     .where((eb) =>
       eb.or([eb('id', '=', id), ...(messageIds.length ? [eb('message_id', 'in', messageIds)] : [])]),
     )
+    .orderBy('id')
     .execute();
   const outboxIds = outbox.map((o) => o.id);
   const rows = await db

@@ -1,4 +1,4 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, PostgresAdapter } from 'kysely';
 import type { Db } from './db.ts';
 
 /**
@@ -14,6 +14,8 @@ import type { Db } from './db.ts';
  *   changes (a webhook is acknowledged only once its events are committed); if the COMMIT fails,
  *   every unit of the group rejects;
  * - **serial**: units run one after the other, in submission order, on the single connection.
+ *   On Postgres, where each transaction takes a connection of its own from the pool, group
+ *   transactions are chained (one at a time per process) to keep this, and the ingest-first order.
  *
  * A unit must only use the transaction it is given, and must not wait on anything but it (no network
  * call inside): the connection is held until the group commits.
@@ -42,9 +44,13 @@ export class GroupCommit {
   readonly #budgetMs: number;
   readonly #lanes: Record<Lane, Unit[]> = { ingest: [], background: [] };
   #scheduled = false;
+  /** Postgres: the last group transaction started; the next one starts after it. SQLite: undefined. */
+  #tail: Promise<void> | undefined;
 
   constructor(db: Db, opts: { maxGroup?: number; budgetMs?: number } = {}) {
     this.#db = db;
+    // Chosen once: Kysely serialises transactions on SQLite's single connection, not on a pool.
+    if (db.getExecutor().adapter instanceof PostgresAdapter) this.#tail = Promise.resolve();
     this.#maxGroup = opts.maxGroup ?? 128;
     // Measured at 1,000 webhooks/s: 5 ms keeps the ack p99 near 40 ms (10 ms: about 100 ms) and works
     // the backlog off as fast.
@@ -74,14 +80,22 @@ export class GroupCommit {
     this.#scheduled = false;
     // Kysely serialises transactions on the connection: the ingest group commits first.
     const ingest = this.#lanes.ingest.splice(0);
-    if (ingest.length > 0) void this.#commit(ingest, Infinity);
+    if (ingest.length > 0) this.#start(ingest, Infinity);
     const background = this.#lanes.background.splice(0, this.#maxGroup);
-    if (background.length > 0) void this.#commit(background, this.#budgetMs);
+    if (background.length > 0) this.#start(background, this.#budgetMs);
     // Whatever did not fit goes after the next I/O poll.
     if (this.waiting > 0) this.#schedule();
   };
 
-  /** Commits `units` in one transaction; those not started when `budgetMs` ran out go back first. */
+  #start(units: Unit[], budgetMs: number): void {
+    if (this.#tail === undefined) void this.#commit(units, budgetMs);
+    else this.#tail = this.#tail.then(() => this.#commit(units, budgetMs));
+  }
+
+  /**
+   * Commits `units` in one transaction; those not started when `budgetMs` ran out go back first.
+   * Never rejects: each unit's promise gets its outcome.
+   */
   async #commit(units: Unit[], budgetMs: number): Promise<void> {
     if (units.length === 1) {
       const [u] = units;

@@ -32,6 +32,7 @@ const findContactQuery = new Prepared<
       ]),
     )
     .orderBy('created_at')
+    .orderBy('id') // ties (same millisecond) resolved the same way on every dialect
     // A literal: with `limit ?`, SQLite plans the statement again on every run.
     .limit(sql.lit(1)),
 );

@@ -47,13 +47,18 @@ export async function startStack(
   });
   const dir = mkdtempSync(join(tmpdir(), 'passerelle-e2e-'));
   const dbFile = join(dir, 'gateway.db');
+  // `PASSERELLE_TEST_DATABASE=postgres`: the gateway's store in a fresh Postgres schema (see db.ts).
+  const pgDatabase =
+    process.env.PASSERELLE_TEST_DATABASE === 'postgres'
+      ? await (await import('./db.ts')).createTestDatabase('postgres')
+      : undefined;
   const config = loadConfig({
     env: {},
     file: false,
     overrides: {
       PORT: 0,
       HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${dbFile}`,
+      DATABASE_URL: pgDatabase?.url ?? `sqlite:${dbFile}`,
       LOG_LEVEL: 'silent',
       WHATSAPP_VERIFY_TOKEN: CREDS.verifyToken,
       WHATSAPP_APP_SECRET: CREDS.appSecret,
@@ -81,6 +86,7 @@ export async function startStack(
     async close() {
       await sandbox.close();
       await gateway.stop();
+      await pgDatabase?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

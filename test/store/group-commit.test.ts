@@ -1,44 +1,24 @@
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.ts';
 import type { Db } from '../../src/store/db.ts';
-import { openStore, type Store } from '../../src/store/db.ts';
 import { GroupCommit } from '../../src/store/group-commit.ts';
+import { nested } from '../../src/store/sql.ts';
+import { DIALECTS, openTestStore, readCommitted, type Dialect, type TestStore } from '../helpers/db.ts';
 
 /**
  * Group commit keeps the guarantees of one transaction per unit: each unit is atomic, a unit's
  * promise resolves only once its changes are committed (visible to another connection), and a
  * failing unit takes nobody else down.
  */
-let dir: string;
-let file: string;
-let store: Store;
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'passerelle-gc-'));
-  file = join(dir, 'db.sqlite');
-  store = openStore({ url: `sqlite:${file}` });
-  await store.migrate();
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let store: TestStore;
 
-/** Rows of `people` as another process would see them: only what is committed. */
-function committedPeople(): string[] {
-  const other = new Database(file, { readonly: true });
-  try {
-    return (
-      other.prepare('select display_name from people order by display_name').all() as {
-        display_name: string;
-      }[]
-    ).map((r) => r.display_name);
-  } finally {
-    other.close();
-  }
+/** Rows of `people` as another connection sees them: only what is committed. */
+async function committedPeople(): Promise<string[]> {
+  const rows = await readCommitted<{ display_name: string }>(
+    store.database,
+    'select display_name from people order by display_name',
+  );
+  return rows.map((r) => r.display_name);
 }
 
 function person(db: Db, name: string) {
@@ -59,98 +39,125 @@ function countTransactions(db: Db): () => number {
   return () => n;
 }
 
-describe('GroupCommit', () => {
-  it('commits the units of one turn in one transaction, each resolving after the commit', async () => {
-    const gc = new GroupCommit(store.db);
-    const transactions = countTransactions(store.db);
-    const seenAtResolve: string[][] = [];
-    const units = ['a', 'b', 'c'].map((name) =>
-      gc.run(async (trx) => {
-        await person(trx, name);
-        return name;
-      }),
+/** Statements whose transaction fails at COMMIT (a deferred constraint violated). */
+async function failAtCommit(dialect: Dialect, trx: Db): Promise<void> {
+  const run = (sql: string) => trx.executeQuery({ sql, parameters: [] } as never);
+  if (dialect === 'sqlite') {
+    await run('pragma defer_foreign_keys = on');
+    await run(
+      `insert into contacts (id, person_id, channel, address, created_at, last_seen_at)
+       values ('${newId()}', 'no-such-person', 'whatsapp', '1', 0, 0)`,
     );
-    for (const u of units) void u.then(() => seenAtResolve.push(committedPeople()));
-    expect(await Promise.all(units)).toEqual(['a', 'b', 'c']);
-    expect(transactions()).toBe(1);
-    // Every unit's promise resolved after the commit: another connection already saw all three.
-    for (const seen of seenAtResolve) expect(seen).toEqual(['a', 'b', 'c']);
-  });
+  } else {
+    await run('create table deferred_probe (k integer, unique (k) deferrable initially deferred)');
+    await run('insert into deferred_probe (k) values (1), (1)');
+  }
+}
 
-  it('rolls back only the unit that throws, which alone rejects', async () => {
-    const gc = new GroupCommit(store.db);
-    const ok1 = gc.run((trx) => person(trx, 'kept-1'));
-    const bad = gc.run(async (trx) => {
-      await person(trx, 'rolled-back');
-      throw new Error('unit failed');
-    });
-    const ok2 = gc.run((trx) => person(trx, 'kept-2'));
-    await expect(bad).rejects.toThrow('unit failed');
-    await ok1;
-    await ok2;
-    expect(committedPeople()).toEqual(['kept-1', 'kept-2']);
+describe.each(DIALECTS)('%s', (dialect) => {
+  beforeEach(async () => {
+    store = await openTestStore(dialect, { file: true });
   });
+  afterEach(() => store.close());
 
-  it('rejects every unit of a group whose commit fails, and stores none of them', async () => {
-    const gc = new GroupCommit(store.db);
-    // A deferred foreign key violation is only detected at COMMIT.
-    const a = gc.run(async (trx) => {
-      await trx.executeQuery({ sql: 'pragma defer_foreign_keys = on', parameters: [] } as never);
-      await person(trx, 'a');
-      await trx
-        .insertInto('contacts')
-        .values({
-          id: newId(),
-          person_id: 'no-such-person',
-          channel: 'whatsapp',
-          address: '1',
-          wa_id: null,
-          user_id: null,
-          username: null,
-          country_code: null,
-          display_name: null,
-          created_at: 0,
-          last_seen_at: 0,
-        })
-        .execute();
-    });
-    const b = gc.run((trx) => person(trx, 'b'));
-    await expect(a).rejects.toThrow();
-    await expect(b).rejects.toThrow();
-    expect(committedPeople()).toEqual([]);
-  });
-
-  it('puts ingest units in a transaction of their own, committed first', async () => {
-    const gc = new GroupCommit(store.db);
-    const order: string[] = [];
-    const bg = gc.run(async (trx) => {
-      await person(trx, 'background');
-      order.push('background');
-    });
-    const ingest = gc.run(async (trx) => {
-      await person(trx, 'ingest');
-      order.push('ingest');
-    }, 'ingest');
-    await Promise.all([bg, ingest]);
-    expect(order).toEqual(['ingest', 'background']);
-  });
-
-  it('defers the units that do not fit in the time budget to a later group, in order', async () => {
-    const gc = new GroupCommit(store.db, { budgetMs: 0 });
-    const transactions = countTransactions(store.db);
-    const names = ['u1', 'u2', 'u3', 'u4'];
-    const done: string[] = [];
-    await Promise.all(
-      names.map((name) =>
+  describe('GroupCommit', () => {
+    it('commits the units of one turn in one transaction, each resolving after the commit', async () => {
+      // No time budget (a slow, loaded machine could exceed the default 5 ms between units).
+      const gc = new GroupCommit(store.db, { budgetMs: Infinity });
+      const transactions = countTransactions(store.db);
+      const seenAtResolve: string[][] = [];
+      const units = ['a', 'b', 'c'].map((name) =>
         gc.run(async (trx) => {
           await person(trx, name);
-          done.push(name);
+          return name;
         }),
-      ),
-    );
-    expect(done).toEqual(names);
-    expect(committedPeople()).toEqual(names);
-    // With no budget, each group holds only its first unit.
-    expect(transactions()).toBe(4);
+      );
+      const reads = units.map((u) => u.then(async () => seenAtResolve.push(await committedPeople())));
+      expect(await Promise.all(units)).toEqual(['a', 'b', 'c']);
+      await Promise.all(reads);
+      expect(transactions()).toBe(1);
+      // Every unit's promise resolved after the commit: another connection already saw all three.
+      for (const seen of seenAtResolve) expect(seen).toEqual(['a', 'b', 'c']);
+    });
+
+    it('rolls back only the unit that throws, which alone rejects', async () => {
+      const gc = new GroupCommit(store.db);
+      const ok1 = gc.run((trx) => person(trx, 'kept-1'));
+      const bad = gc.run(async (trx) => {
+        await person(trx, 'rolled-back');
+        throw new Error('unit failed');
+      });
+      const ok2 = gc.run((trx) => person(trx, 'kept-2'));
+      await expect(bad).rejects.toThrow('unit failed');
+      await ok1;
+      await ok2;
+      expect(await committedPeople()).toEqual(['kept-1', 'kept-2']);
+    });
+
+    it('rejects every unit of a group whose commit fails, and stores none of them', async () => {
+      // No time budget: both units in one group however slow the machine is.
+      const gc = new GroupCommit(store.db, { budgetMs: Infinity });
+      // A deferred constraint violation is only detected at COMMIT.
+      const a = gc.run(async (trx) => {
+        await failAtCommit(dialect, trx);
+        await person(trx, 'a');
+      });
+      const b = gc.run((trx) => person(trx, 'b'));
+      await expect(a).rejects.toThrow();
+      await expect(b).rejects.toThrow();
+      expect(await committedPeople()).toEqual([]);
+    });
+
+    it('puts ingest units in a transaction of their own, committed first', async () => {
+      const gc = new GroupCommit(store.db);
+      const order: string[] = [];
+      const bg = gc.run(async (trx) => {
+        await person(trx, 'background');
+        order.push('background');
+      });
+      const ingest = gc.run(async (trx) => {
+        await person(trx, 'ingest');
+        order.push('ingest');
+      }, 'ingest');
+      await Promise.all([bg, ingest]);
+      expect(order).toEqual(['ingest', 'background']);
+    });
+
+    it('rolls back a failed nested() step of a unit, keeping the rest of the unit and the group', async () => {
+      const gc = new GroupCommit(store.db);
+      const other = gc.run((trx) => person(trx, 'other'));
+      const unit = gc.run(async (trx) => {
+        await person(trx, 'before');
+        const failed = await nested(trx, async () => {
+          await person(trx, 'inside');
+          // A failing statement: on Postgres it aborts the transaction up to the savepoint.
+          await trx.executeQuery({ sql: 'select * from no_such_table', parameters: [] } as never);
+        });
+        const ok = await nested(trx, () => person(trx, 'after'));
+        return [failed.ok, ok.ok];
+      });
+      expect(await unit).toEqual([false, true]);
+      await other;
+      expect(await committedPeople()).toEqual(['after', 'before', 'other']);
+    });
+
+    it('defers the units that do not fit in the time budget to a later group, in order', async () => {
+      const gc = new GroupCommit(store.db, { budgetMs: 0 });
+      const transactions = countTransactions(store.db);
+      const names = ['u1', 'u2', 'u3', 'u4'];
+      const done: string[] = [];
+      await Promise.all(
+        names.map((name) =>
+          gc.run(async (trx) => {
+            await person(trx, name);
+            done.push(name);
+          }),
+        ),
+      );
+      expect(done).toEqual(names);
+      expect(await committedPeople()).toEqual(names);
+      // With no budget, each group holds only its first unit.
+      expect(transactions()).toBe(4);
+    });
   });
 });
