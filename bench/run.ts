@@ -77,6 +77,8 @@ async function main(): Promise<void> {
     const { renderClinc150, runClinc150 } = await import('./clinc150.ts');
     console.log('\n' + renderClinc150(await runClinc150()));
   }
+  const { renderWidgetSize } = await import('../src/channels/webchat/widget/size.ts');
+  console.log('\n' + (await renderWidgetSize()));
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,8 @@ import { rankerGrounding, type Grounding } from './assistant/llm/grounding.ts';
 import { llmConfigFrom } from './assistant/llm/settings.ts';
 import type { Assistant } from './assistant/port.ts';
 import { TelegramChannel } from './channels/telegram/channel.ts';
+import { WebchatChannel } from './channels/webchat/channel.ts';
+import { buildWidget } from './channels/webchat/widget/build.ts';
 import { telegramSettingsFrom } from './channels/telegram/settings.ts';
 import { GraphClient } from './channels/whatsapp/graph-client.ts';
 import { WhatsAppOutbound } from './channels/whatsapp/outbound.ts';
@@ -30,6 +32,7 @@ import { adminApiRoutes } from './server/admin-api.ts';
 import { healthRoutes } from './server/health.ts';
 import { homeRoute } from './server/home.ts';
 import { telegramIngest, telegramWebhookRoutes, type TelegramIngest } from './server/telegram-webhook.ts';
+import { webchatRoutes } from './server/webchat.ts';
 import { whatsappWebhookRoutes } from './server/whatsapp-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { inboxDepth, releaseOwnedInbox } from './store/inbox.ts';
@@ -75,6 +78,8 @@ export class Gateway {
   /** The Telegram channel, present only when `TELEGRAM_BOT_TOKEN` is set. */
   readonly telegram: TelegramChannel | undefined;
   private readonly telegramIngest: TelegramIngest | undefined;
+  /** The web chat (`/webchat/ws`, `/widget.js`, `/chat`): always on. */
+  readonly webchat: WebchatChannel;
   sandbox: MountedSandbox | undefined;
   /** The knowledge base and its matcher, reloaded on change (absent when an assistant was given). */
   kbSource: KbSource<Matcher> | undefined;
@@ -136,12 +141,22 @@ export class Gateway {
           botId: telegram.botId,
         })
       : undefined;
+    this.webchat = new WebchatChannel(
+      {
+        secret: config.WEBCHAT_SECRET,
+        databaseUrl: config.DATABASE_URL,
+        origins: config.WEBCHAT_ORIGINS,
+        publicUrl: config.PUBLIC_URL,
+      },
+      { db: this.store.db, queue: this.queue, metrics: this.metrics, logger: this.logger },
+    );
     const assistant = opts.assistant ?? this.buildAssistant();
     this.dispatcher = new Dispatcher({
       store: this.store,
       channels: {
         whatsapp: new WhatsAppOutbound((account) => this.graphClient(account)),
         ...(this.telegram ? { telegram: this.telegram.outbound } : {}),
+        webchat: this.webchat.outbound,
       },
       logger: this.logger,
       metrics: this.metrics,
@@ -164,7 +179,7 @@ export class Gateway {
       leaseMs: config.PIPELINE_LEASE_MS,
       onOutbox: () => this.dispatcher.wake(),
       // Telegram's "typing…" (sendChatAction) rides on the mark-as-read item, as WhatsApp's does.
-      typingChannels: ['whatsapp', 'telegram'],
+      typingChannels: ['whatsapp', 'telegram', 'webchat'],
       onDeliveryFailed: () => this.windows.wake(),
       policy: this.policy,
       ...(opts.clock ? { clock: opts.clock } : {}),
@@ -288,6 +303,11 @@ export class Gateway {
       metrics: this.metrics,
       verifyToken: this.whatsapp.verifyToken,
       appSecret: this.whatsapp.appSecret,
+    });
+    await this.app.register(webchatRoutes, {
+      channel: this.webchat,
+      db: this.store.db,
+      widget: await buildWidget(),
     });
     if (this.telegramIngest) {
       await this.app.register(telegramWebhookRoutes, {

@@ -21,13 +21,14 @@ describe('structured logs', () => {
       await waitFor(() => sb.sentTo('33611111111').length === 1);
       sb.faults.inject({ kind: 'send_error', code: 190, times: 1 });
       sb.userSends('33611111111', 'Do you deliver?');
+      // 190: the credentials were refused, so the account's sends pause (logged as an error).
       await waitFor(async () => {
         const r = await stack.gateway.store.db
           .selectFrom('outbox')
           .select('state')
-          .where('state', '=', 'dead')
+          .where('last_error_code', '=', '190')
           .execute();
-        return r.length === 1;
+        return r.length >= 1 && out.includes('refused the credentials');
       });
       await postWebhook(stack.url, '{"object":"whatsapp_business_account","entry":[]}', { secret: 'wrong' });
       await fetch(
