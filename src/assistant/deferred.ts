@@ -14,12 +14,4 @@ export class DeferredAssistant implements Assistant {
   async reply(req: AssistantRequest): Promise<AssistantReply[]> {
     return (await this.ready).reply(req);
   }
-
-  /** Partial text for channels that can show it, when the assistant streams; else the whole reply. */
-  async streamReply(req: AssistantRequest, onDelta: (text: string) => void): Promise<AssistantReply[]> {
-    const a = (await this.ready) as Assistant & {
-      streamReply?: (r: AssistantRequest, d: (t: string) => void) => Promise<AssistantReply[]>;
-    };
-    return a.streamReply ? a.streamReply(req, onDelta) : a.reply(req);
-  }
 }

@@ -91,36 +91,72 @@ export async function admitOutbound(
     return { messageId, queued: decision.action === 'allow' };
   }
 
-  const key = `${m.idempotencyKey}:as-template`;
-  const { id: sentAsMessageId } = await insertMessage(
+  const sentAs = await queueTemplateInPlace(
+    trx,
+    m,
+    decision.content,
+    decision,
+    { idempotencyKey: `${m.idempotencyKey}:as-template`, replaces: messageId },
+    now,
+  );
+  return { messageId, sentAsMessageId: sentAs.messageId, queued: sentAs.queued };
+}
+
+/** Where a message goes: the conversation, the person and the line (channel, account, recipient). */
+export type Destination = Pick<
+  OutboundToAdmit,
+  'conversationId' | 'personId' | 'contactId' | 'channel' | 'account' | 'recipient'
+>;
+
+/**
+ * The second half of a `transform`: the template the policy chose is recorded and queued in place of
+ * the message(s) it `replaces` (kept held by the caller), with its own audit entry. Used at admission
+ * and by the window resolver after a 131047.
+ */
+export async function queueTemplateInPlace(
+  trx: Db,
+  to: Destination,
+  content: MessageContent,
+  decision: PolicyDecision,
+  opts: { idempotencyKey: string; replaces: string | string[] },
+  now = Date.now(),
+): Promise<{ messageId: string; queued: boolean }> {
+  const { id: messageId } = await insertMessage(
     trx,
     {
-      ...base,
-      content: decision.content,
+      conversationId: to.conversationId,
+      personId: to.personId,
+      contactId: to.contactId,
+      channel: to.channel,
+      direction: 'out',
+      sentAt: now,
+      content,
       status: 'queued',
-      meta: { intent: 'window_template', replaces: messageId, ...policyMeta },
+      meta: {
+        intent: 'window_template',
+        replaces: opts.replaces,
+        policy: { action: decision.action, reason: decision.reason },
+      },
     },
     now,
   );
-  const templateOutboxId = await enqueueOne(
+  const outboxId = await enqueueOne(
     trx,
     {
-      ...line,
-      idempotencyKey: key,
+      channel: to.channel,
+      account: to.account,
+      recipient: to.recipient,
+      idempotencyKey: opts.idempotencyKey,
       kind: 'message',
-      messageId: sentAsMessageId,
-      payload: { content: decision.content },
+      messageId,
+      payload: { content },
     },
     now,
   );
   await audit(
     trx,
-    toAuditEntry(decision, {
-      messageId: sentAsMessageId,
-      personId: m.personId,
-      outboxId: templateOutboxId ?? null,
-    }),
+    toAuditEntry(decision, { messageId, personId: to.personId, outboxId: outboxId ?? null }),
     now,
   );
-  return { messageId, sentAsMessageId, queued: true };
+  return { messageId, queued: outboxId !== undefined };
 }

@@ -12,10 +12,10 @@ import {
 import { audit } from '../store/audit.ts';
 import { consentsOf } from '../store/consents.ts';
 import type { Db } from '../store/db.ts';
-import { insertMessage, setMessageState } from '../store/messages.ts';
+import { setMessageState } from '../store/messages.ts';
 import { LIVE_OUTBOX } from '../store/live.ts';
-import { enqueueOne } from '../store/outbox.ts';
 import { replyContext } from '../store/people.ts';
+import { queueTemplateInPlace } from './admit.ts';
 
 /**
  * After the provider said the customer-service window was closed (WhatsApp 131047, synchronous or in
@@ -190,34 +190,23 @@ export class WindowResolver {
       await audit(trx, toAuditEntry(decision, { messageId: m.message_id, personId, outboxId: m.id }));
     }
     if (decision.action !== 'transform' || !decision.content || !msg) return false;
-    const { id: templateMessageId } = await insertMessage(trx, {
-      conversationId: msg.conversation_id,
-      personId: msg.person_id,
-      contactId: msg.contact_id,
-      channel,
-      direction: 'out',
-      content: decision.content,
-      status: 'queued',
-      sentAt: Date.now(),
-      meta: {
-        intent: 'window_template',
-        replaces: members.map((m) => m.message_id).filter(Boolean),
-        policy: { action: decision.action, reason: decision.reason },
-      },
-    });
-    const outboxId = await enqueueOne(trx, {
-      idempotencyKey: `window:${first.id}`,
-      kind: 'message',
-      channel,
-      account: first.account,
-      recipient: first.recipient,
-      messageId: templateMessageId,
-      payload: { content: decision.content },
-    });
-    await audit(
+    const sentAs = await queueTemplateInPlace(
       trx,
-      toAuditEntry(decision, { messageId: templateMessageId, personId, outboxId: outboxId ?? null }),
+      {
+        conversationId: msg.conversation_id,
+        personId: msg.person_id,
+        contactId: msg.contact_id,
+        channel,
+        account: first.account,
+        recipient: first.recipient,
+      },
+      decision.content,
+      decision,
+      {
+        idempotencyKey: `window:${first.id}`,
+        replaces: members.flatMap((m) => (m.message_id ? [m.message_id] : [])),
+      },
     );
-    return outboxId !== undefined;
+    return sentAs.queued;
   }
 }

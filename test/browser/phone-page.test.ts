@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { Gateway } from '../../src/gateway.ts';
-import { artifactPath, haveChromium, launchChromium } from '../helpers/browser.ts';
+import type { Gateway } from '../../src/gateway.ts';
+import { artifactPath, haveChromium, launchChromium, startDefaultGateway } from '../helpers/browser.ts';
 
 /** A newcomer's path: `npm start` with no credentials, then the sandbox phone page in a browser. */
 describe.skipIf(!haveChromium)('sandbox phone page (Chromium)', () => {
@@ -14,19 +10,7 @@ describe.skipIf(!haveChromium)('sandbox phone page (Chromium)', () => {
   let page: Page;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'passerelle-phone-'));
-    const config = loadConfig({
-      env: {},
-      file: false,
-      overrides: {
-        PORT: 0,
-        HOST: '127.0.0.1',
-        DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
-        LOG_LEVEL: 'silent',
-      },
-    });
-    gw = await Gateway.create({ config });
-    await gw.start();
+    gw = await startDefaultGateway('phone');
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     await page.goto(`${gw.localUrl}/sandbox`);

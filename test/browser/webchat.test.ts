@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../src/channels/webchat/protocol.ts';
-import { loadConfig } from '../../src/config.ts';
-import { Gateway } from '../../src/gateway.ts';
-import { artifactPath, haveChromium, launchChromium } from '../helpers/browser.ts';
+import type { Gateway } from '../../src/gateway.ts';
+import { artifactPath, haveChromium, launchChromium, startDefaultGateway } from '../helpers/browser.ts';
 import { waitFor } from '../helpers/stack.ts';
 
 /** The web chat widget on the `/chat` demo page, in Chromium, on a phone-sized screen. */
@@ -16,19 +12,7 @@ describe.skipIf(!haveChromium)('web chat widget (Chromium)', () => {
   let page: Page;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'passerelle-webchat-'));
-    const config = loadConfig({
-      env: {},
-      file: false,
-      overrides: {
-        PORT: 0,
-        HOST: '127.0.0.1',
-        DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
-        LOG_LEVEL: 'silent',
-      },
-    });
-    gw = await Gateway.create({ config });
-    await gw.start();
+    gw = await startDefaultGateway('webchat');
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     page.setDefaultTimeout(10_000);

@@ -1,6 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { loadConfig } from '../../src/config.ts';
+import { Gateway } from '../../src/gateway.ts';
 
 /** Debian's Chromium (`apt-get install chromium`); the tests never download a browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,4 +36,25 @@ export function artifactPath(name: string): string {
   const dir = resolve('test-results/screenshots');
   mkdirSync(dir, { recursive: true });
   return resolve(dir, name);
+}
+
+/**
+ * A gateway as `npm start` runs it with no credentials (sandbox WhatsApp, sample knowledge base), on
+ * loopback with a fresh SQLite database: what a newcomer opens in a browser.
+ */
+export async function startDefaultGateway(name: string): Promise<Gateway> {
+  const dir = mkdtempSync(join(tmpdir(), `passerelle-${name}-`));
+  const config = loadConfig({
+    env: {},
+    file: false,
+    overrides: {
+      PORT: 0,
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
+      LOG_LEVEL: 'silent',
+    },
+  });
+  const gw = await Gateway.create({ config });
+  await gw.start();
+  return gw;
 }

@@ -7,7 +7,7 @@ export const WIDGET_ENTRY = fileURLToPath(new URL('./widget.ts', import.meta.url
 let cached: Promise<string> | undefined;
 
 /**
- * Bundles `/widget.js` from `widget.ts` with esbuild (already installed as tsx's dependency): one
+ * Bundles `/widget.js` from `widget.ts` with esbuild (a dependency; no download at run time): one
  * minified IIFE, no network, about 50 ms. Runs once per process, at start; the result is served from
  * memory.
  */
