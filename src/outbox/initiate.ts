@@ -41,11 +41,16 @@ export interface Initiated {
   repeated: boolean;
 }
 
-const addressOf = (channel: ChannelName, to: string) => ({
-  channel,
-  address: to,
-  ...(channel === 'whatsapp' ? { waId: to } : {}),
-});
+/**
+ * The contact address as webhooks write it: a WhatsApp number is digits only (`+336…` → `336…`), a
+ * BSUID is its own user id. So a number given with `+` finds the person who wrote from it.
+ */
+function addressOf(channel: ChannelName, to: string) {
+  if (channel !== 'whatsapp') return { channel, address: to };
+  if (to.startsWith('user.')) return { channel, address: to, userId: to };
+  const digits = to.replace(/^\+/, '');
+  return { channel, address: digits, waId: digits };
+}
 
 export async function initiate(
   db: Db,
@@ -54,13 +59,21 @@ export async function initiate(
   now: number = Date.now(),
 ): Promise<Initiated> {
   return db.transaction().execute(async (trx) => {
-    const earlier = await trx
+    // A repeated key: answer the first decision (the outbox by its unique key, the audit by message).
+    const queued = await trx
       .selectFrom('outbox')
-      .innerJoin('audit_log', 'audit_log.outbox_id', 'outbox.id')
-      .select(['outbox.message_id', 'audit_log.action', 'audit_log.reason_code', 'audit_log.detail'])
-      .where('outbox.idempotency_key', '=', m.idempotencyKey)
-      .where('audit_log.actor', '=', 'policy')
+      .select('message_id')
+      .where('idempotency_key', '=', m.idempotencyKey)
       .executeTakeFirst();
+    const earlier = queued?.message_id
+      ? await trx
+          .selectFrom('audit_log')
+          .select(['message_id', 'action', 'reason_code', 'detail'])
+          .where('message_id', '=', queued.message_id)
+          .where('actor', '=', 'policy')
+          .orderBy('at')
+          .executeTakeFirst()
+      : undefined;
     if (earlier) {
       const detail = JSON.parse(earlier.detail ?? '{}') as { explanation?: string; rule?: string };
       return {
@@ -75,7 +88,8 @@ export async function initiate(
         repeated: true,
       };
     }
-    const contact = await resolveContact(trx, addressOf(m.channel, m.to), now);
+    const address = addressOf(m.channel, m.to);
+    const contact = await resolveContact(trx, address, now);
     const conv = await conversationFor(
       trx,
       {
@@ -110,7 +124,7 @@ export async function initiate(
         contactId: contact.contactId,
         channel: m.channel,
         account: m.account,
-        recipient: m.to,
+        recipient: address.address,
         content: m.content,
         meta: { intent: 'business_initiated', source: m.source },
         idempotencyKey: m.idempotencyKey,

@@ -30,6 +30,12 @@ export interface AdminApiOptions {
 }
 
 const Channel = z.enum(CHANNELS);
+/** A phone number (digits, optional `+`) or a business-scoped user id (`user.…`, spec §1.7). */
+const WHATSAPP_TO = /^(\+?\d{6,15}|user\.[A-Za-z0-9._-]+)$/;
+const WHATSAPP_TO_PROBLEM = {
+  message: 'expected a WhatsApp number in international format, digits only (e.g. 33612345678), or a BSUID',
+  path: ['to'],
+};
 const Address = z.string().trim().min(1, 'expected the person’s address on the channel').max(200);
 
 export const SendMessageBody = z
@@ -48,7 +54,8 @@ export const SendMessageBody = z
   .strict()
   .refine((b) => (b.text === undefined) !== (b.template === undefined), {
     message: 'expected exactly one of "text" or "template"',
-  });
+  })
+  .refine((b) => b.channel !== 'whatsapp' || WHATSAPP_TO.test(b.to), WHATSAPP_TO_PROBLEM);
 
 export const ConsentBody = z
   .object({
@@ -57,7 +64,8 @@ export const ConsentBody = z
     kind: z.enum(['opt_in', 'opt_out']),
     source: z.string().min(1).max(200).default('api'),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.channel !== 'whatsapp' || WHATSAPP_TO.test(b.to), WHATSAPP_TO_PROBLEM);
 
 const Decision = z.object({
   action: z.enum(['allow', 'transform', 'hold', 'refuse']),

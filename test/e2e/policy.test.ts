@@ -119,8 +119,11 @@ function textWebhook(from: string, text: string, at: number, id: string): string
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
-async function api(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) {
-  const headers: Record<string, string> = {};
+async function api(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { ...init.headers };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.token !== null) headers.authorization = `Bearer ${init.token ?? ADMIN}`;
   const res = await fetch(`${stack!.url}${path}`, {
@@ -294,8 +297,9 @@ describe('opt-out and opt-in', () => {
     const user = '447700900123';
     sb.users.create({ waId: user, name: 'Sam' });
     // Opted in on the business's website: business-initiated messages may go.
+    // Given with a `+`, as people write numbers: the same person as the one who writes from it.
     expect(
-      (await api('/api/consents', { body: { to: user, kind: 'opt_in', source: 'web-form' } })).status,
+      (await api('/api/consents', { body: { to: `+${user}`, kind: 'opt_in', source: 'web-form' } })).status,
     ).toBe(201);
     const first = await api('/api/messages', { body: { to: user, text: 'Your bike is ready.' } });
     expect(first.status).toBe(202);
@@ -411,6 +415,35 @@ describe('explaining decisions', () => {
     expect(viaApi.json.decisions.map((d: { action: string }) => d.action)).toContain('policy.hold');
   });
 
+  it('a business-initiated message repeated with the same Idempotency-Key is sent once', async () => {
+    stack = await startStack({ config: { PASSERELLE_ADMIN_TOKEN: ADMIN } });
+    const sb = stack.sandbox;
+    const user = '33688888888';
+    sb.users.create({ waId: user, name: 'Ines' });
+    sb.userSends(user, 'When are you open?'); // opens the window
+    await waitFor(() => sb.sentTo(user).length === 1);
+    await api('/api/consents', { body: { to: user, kind: 'opt_in' } });
+    const send = () =>
+      api('/api/messages', {
+        body: { to: user, text: 'Your bike is ready.' },
+        headers: { 'idempotency-key': 'order-42' },
+      });
+    const first = await send();
+    const again = await send();
+    expect(first).toMatchObject({ status: 202, json: { repeated: false, decision: { action: 'allow' } } });
+    expect(again).toMatchObject({
+      status: 202,
+      json: {
+        repeated: true,
+        messageId: first.json.messageId,
+        decision: { action: 'allow', reason: 'in_window' },
+      },
+    });
+    await waitFor(() => sb.sentTo(user).length === 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sb.sentTo(user)).toHaveLength(2);
+  });
+
   it('the admin API refuses requests without the token, and bad bodies with the field named', async () => {
     stack = await startStack({ config: { PASSERELLE_ADMIN_TOKEN: ADMIN } });
     expect((await api('/api/messages/x/decisions', { token: null })).status).toBe(401);
@@ -418,6 +451,14 @@ describe('explaining decisions', () => {
     const bad = await api('/api/messages', { body: { to: '33600000000' } });
     expect(bad.status).toBe(400);
     expect(bad.json.problems.join()).toMatch(/exactly one of "text" or "template"/);
+    const badTo = await api('/api/messages', { body: { to: 'call me', text: 'Hi' } });
+    expect(badTo).toMatchObject({ status: 400 });
+    expect(badTo.json.problems.join()).toMatch(/^to: expected a WhatsApp number in international format/);
+    const off = await api('/api/messages', { body: { channel: 'telegram', to: '42', text: 'Hi' } });
+    expect(off).toMatchObject({
+      status: 409,
+      json: { error: 'the telegram channel is not enabled on this gateway' },
+    });
     const doc = await api('/api/openapi.json', { token: null });
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.json.paths)).toContain('/api/messages');
