@@ -47,6 +47,7 @@ function printBanner(gw: Gateway, url: string): void {
     `  health     ${url}/healthz`,
     `  metrics    ${url}/metrics`,
     `  webhook    ${url}/webhooks/whatsapp`,
+    `  web chat   ${url}/chat  (embed: <script src="${url}/widget.js"></script>)`,
     `  admin API  ${url}/api${gw.config.PASSERELLE_ADMIN_TOKEN ? '' : '  (disabled: set PASSERELLE_ADMIN_TOKEN)'}`,
     `  policy     ${gw.config.PASSERELLE_POLICY ?? 'the shipped rules (docs/policy.md)'}`,
   ];
