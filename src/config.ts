@@ -77,6 +77,14 @@ export const ConfigSchema = z.object({
   WHATSAPP_MESSAGES_PER_SECOND: positiveInt('a positive integer')
     .max(1000, 'expected at most 1000')
     .default(80),
+  /** The business's WhatsApp number, digits only, for `wa.me` links (sandbox: its number). */
+  WHATSAPP_DISPLAY_NUMBER: z
+    .string()
+    .transform((s) => s.replace(/[\s()+.-]/g, ''))
+    .pipe(
+      z.string().regex(/^\d{6,15}$/, 'expected the phone number in international form, like +15550783881'),
+    )
+    .optional(),
   /** Messages the pair limit lets through at once to one user before pacing at 1 per 6 s (spec §3). */
   WHATSAPP_PAIR_BURST: positiveInt('a positive integer').max(45, 'expected at most 45').default(6),
 
@@ -90,6 +98,12 @@ export const ConfigSchema = z.object({
     .optional(),
   /** Bot API server: Telegram's, a local Bot API server, or an emulator. */
   TELEGRAM_API_URL: url(['http:', 'https:']).default('https://api.telegram.org'),
+  /** The bot's username for `t.me` links; default: asked of the Bot API (`getMe`) at start. */
+  TELEGRAM_BOT_USERNAME: z
+    .string()
+    .transform((s) => s.replace(/^@/, ''))
+    .pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, 'expected a bot username like acme_bot'))
+    .optional(),
   /** The `secret_token` Telegram sends in `X-Telegram-Bot-Api-Secret-Token`; set it to use the webhook. */
   TELEGRAM_WEBHOOK_SECRET: z
     .string()

@@ -25,6 +25,7 @@ import { Dispatcher, limitsFromProfile } from './outbox/dispatcher.ts';
 import { WindowResolver } from './outbox/window.ts';
 import { loadPolicy, PolicyError, type Policy } from './policy/index.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
+import { IdentityGate } from './identity/gate.ts';
 import { LocalQueue } from './queue/local.ts';
 import type { WorkQueue } from './queue/port.ts';
 import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
@@ -46,6 +47,9 @@ export interface GatewayOptions {
   /** Current time for policy decisions (tests move it; default `Date.now`). */
   clock?: () => number;
 }
+
+/** The sandbox business's phone number (digits), unless `WHATSAPP_DISPLAY_NUMBER` says otherwise. */
+const SANDBOX_NUMBER = '15550783881';
 
 /** WhatsApp credentials in effect: the operator's, or generated ones shared with the sandbox. */
 interface WhatsAppSettings {
@@ -88,6 +92,8 @@ export class Gateway {
   private baseUrl = '';
   /** Loopback URL of this process, for its own callers (the mounted sandbox, tests, the CLI). */
   localUrl = '';
+  /** The Telegram bot's username, for `t.me` links: configured, or learnt from `getMe` at start. */
+  private telegramUsername: string | undefined;
 
   private constructor(
     readonly config: Config,
@@ -183,6 +189,14 @@ export class Gateway {
       onDeliveryFailed: () => this.windows.wake(),
       policy: this.policy,
       ...(opts.clock ? { clock: opts.clock } : {}),
+      identity: new IdentityGate({
+        targets: () => ({
+          whatsappNumber: this.whatsappNumber(),
+          telegramBot: this.telegramUsername,
+          baseUrl: this.baseUrl,
+        }),
+        ...(opts.clock ? { clock: opts.clock } : {}),
+      }),
     });
     this.windows = new WindowResolver({
       db: this.store.db,
@@ -195,6 +209,14 @@ export class Gateway {
       inbox: await inboxDepth(this.store.db),
       outbox: await outboxDepth(this.store.db),
     }));
+  }
+
+  /** The business's WhatsApp number for `wa.me` links: configured, or the sandbox's. */
+  private whatsappNumber(): string | undefined {
+    return (
+      this.config.WHATSAPP_DISPLAY_NUMBER ??
+      (this.config.whatsappMode === 'sandbox' ? SANDBOX_NUMBER : undefined)
+    );
   }
 
   /** The policy file named by `PASSERELLE_POLICY` over the defaults; problems stop start-up. */
@@ -332,6 +354,7 @@ export class Gateway {
         verifyToken: this.whatsapp.verifyToken,
         accessToken: this.whatsapp.accessToken,
         phoneNumberId: this.whatsapp.phoneNumberId,
+        displayPhoneNumber: this.whatsappNumber(),
         logger: this.logger,
       });
     }
@@ -352,7 +375,10 @@ export class Gateway {
     await this.queue.start(this.pipeline.handle);
     this.dispatcher.start();
     this.windows.start();
-    if (this.telegram && this.telegramIngest) await this.telegram.start(this.telegramIngest);
+    if (this.telegram && this.telegramIngest) {
+      await this.telegram.start(this.telegramIngest);
+      this.telegramUsername = this.config.TELEGRAM_BOT_USERNAME ?? (await this.telegram.username());
+    }
     this.state = 'running';
     return this.baseUrl;
   }

@@ -18,9 +18,10 @@ import { nested } from '../store/sql.ts';
 import { insertMessage } from '../store/messages.ts';
 import { enqueueOutbox } from '../store/outbox.ts';
 import { applyStatus } from '../outbox/statuses.ts';
-import { conversationFor, resolveContact, touchInbound } from '../store/people.ts';
+import { conversationFor, replyContext, resolveContact, touchInbound } from '../store/people.ts';
 import { coalesceTexts } from './coalesce.ts';
-import { PolicyGate, type InboundGate } from './policy-gate.ts';
+import { PolicyGate, type InboundGate, type InboundIntercept } from './policy-gate.ts';
+import type { IdentityGate } from '../identity/gate.ts';
 import { defaultPolicy, type Policy, type ScopeDecision } from '../policy/index.ts';
 
 export interface PipelineOptions {
@@ -42,6 +43,8 @@ export interface PipelineOptions {
   policy?: Policy;
   /** Current time for policy decisions (the window clock, carve-out dates); default `Date.now`. */
   clock?: () => number;
+  /** Link codes, unlinking and history downloads asked for in the chat; none: not recognised. */
+  identity?: IdentityGate;
 }
 
 /** A message of the batch, resolved to its person and conversation. */
@@ -135,6 +138,28 @@ export class Pipeline {
         return;
       }
     }
+  };
+
+  /**
+   * The identity step (inside the policy's keywords): a redeemed code may join this contact to another
+   * person, so what follows (the reply, the next messages of the batch) uses the person it now has.
+   */
+  private readonly identityStep: InboundIntercept = async (trx, m) => {
+    if (!this.opts.identity) return undefined;
+    const out = await this.opts.identity.inbound(
+      trx,
+      {
+        personId: m.personId,
+        contactId: m.contactId,
+        messageId: m.messageId,
+        channel: m.event.channel,
+        language: (await replyContext(trx, m.conversationId))?.language,
+      },
+      m.event.content,
+    );
+    if (!out) return undefined;
+    if (out.personId) m.personId = out.personId;
+    return out.replies;
   };
 
   /** Gives a failed item back with exponential back-off (1 s … 60 s), or fails it after its attempts. */
@@ -235,7 +260,7 @@ export class Pipeline {
       // Group chats are recorded, not answered: no keywords, no consent, no handoff from them.
       const { gate, released } = event.groupId
         ? { gate: { kind: 'silent' } as const, released: 0 }
-        : await this.gate.inbound(trx, recorded);
+        : await this.gate.inbound(trx, recorded, this.identityStep);
       if (released > 0) this.releasedHeld = true;
       out.push({ item, ...recorded, gate });
     }
@@ -319,6 +344,7 @@ export class Pipeline {
   private async repliesTo(r: Received): Promise<AssistantReply[]> {
     const g = r.gate;
     if (g.kind === 'silent') return [];
+    if (g.kind === 'reply') return g.replies;
     if (g.kind === 'confirm') return [await this.gate.confirmation(this.db, r, g.consent, g.word)];
     const req = {
       personId: r.personId,

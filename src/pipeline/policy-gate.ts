@@ -41,8 +41,17 @@ export type InboundGate =
   | { kind: 'confirm'; consent: 'opt_out' | 'opt_in'; word: string; country: PersonCountry | undefined }
   /** The person asked for a human: the assistant acknowledges it, nothing else. */
   | { kind: 'handoff'; country: PersonCountry | undefined }
+  /** Answered with these replies, decided before the assistant (identity commands: link, export…). */
+  | { kind: 'reply'; replies: AssistantReply[]; country: PersonCountry | undefined }
   /** Recorded, not answered automatically (over the per-sender rate). */
   | { kind: 'silent' };
+
+/**
+ * A step between the policy's keywords: after opt-out (which wins) and the release of held messages,
+ * before opt-in, escalation and the assistant. Returns replies to send instead of asking the
+ * assistant, or undefined to go on.
+ */
+export type InboundIntercept = (trx: Db, m: RecordedInbound) => Promise<AssistantReply[] | undefined>;
 
 export interface RecordedInbound {
   event: InboundMessageEvent;
@@ -68,7 +77,11 @@ export class PolicyGate {
    * was closed released (the person wrote: it is open again) or, after an opt-out, dropped.
    * `released` counts messages put back in line.
    */
-  async inbound(trx: Db, m: RecordedInbound): Promise<{ gate: InboundGate; released: number }> {
+  async inbound(
+    trx: Db,
+    m: RecordedInbound,
+    intercept?: InboundIntercept,
+  ): Promise<{ gate: InboundGate; released: number }> {
     const { event, personId, messageId } = m;
     const profile = this.profile(event.channel);
     const subject = { messageId, personId };
@@ -103,6 +116,8 @@ export class PolicyGate {
       return { gate: { kind: 'confirm', consent: 'opt_out', word: signal.word!, country }, released: 0 };
     }
     const released = profile.window ? await releaseHeld(trx, line, personId) : 0;
+    const replies = intercept ? await intercept(trx, m) : undefined;
+    if (replies) return { gate: { kind: 'reply', replies, country }, released };
     if (signal.kind === 'opt_in') {
       await recordConsent(trx, {
         personId,
@@ -159,9 +174,11 @@ export class PolicyGate {
     const channel = m.event.channel;
     const profile = this.profile(channel);
     const ctx = await replyContext(trx, m.conversationId);
-    const consents = consentState(await consentsOf(trx, m.personId, channel));
+    // The conversation's person now: a code redeemed on another channel may have joined it to another.
+    const personId = ctx?.personId ?? m.personId;
+    const consents = consentState(await consentsOf(trx, personId, channel));
     if (reply.language && reply.language !== ctx?.language)
-      await setPersonLanguage(trx, m.personId, reply.language);
+      await setPersonLanguage(trx, personId, reply.language);
     const decision = outboundPolicy(profile, {
       now: this.clock(),
       lastInboundAt: ctx?.lastInboundAt ?? null,
@@ -175,7 +192,7 @@ export class PolicyGate {
       trx,
       {
         conversationId: m.conversationId,
-        personId: m.personId,
+        personId,
         contactId: m.contactId,
         channel,
         account: m.event.account,

@@ -297,6 +297,94 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_identity': {
+    // Portability: link codes joining contacts into one person (with brute-force lockout), short-lived
+    // download links for a person's export, and sunset campaigns with their members. No foreign keys to
+    // people: merging and erasing move or delete rows by person explicitly.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('link_codes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('code_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('contact_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('used_by_contact_id', 'text')
+        .execute();
+      await db.schema.createIndex('link_codes_person').on('link_codes').column('person_id').execute();
+
+      await db.schema
+        .createTable('link_attempts')
+        .addColumn('subject', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('locked_until', 'bigint')
+        .addColumn('lockouts', 'integer', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('export_links')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('downloads', 'integer', (c) => c.notNull())
+        .addColumn('last_download_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('export_links_person').on('export_links').column('person_id').execute();
+
+      await db.schema
+        .createTable('campaigns')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('sunset_at', 'bigint', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('report', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('campaign_members')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('campaign_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('contact_id', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('notices', 'integer', (c) => c.notNull())
+        .addColumn('last_notice_at', 'bigint')
+        .addColumn('next_notice_at', 'bigint')
+        .addColumn('linked_at', 'bigint')
+        .addColumn('exported_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('campaign_members_person', ['campaign_id', 'person_id'])
+        .execute();
+      await db.schema
+        .createIndex('campaign_members_due')
+        .on('campaign_members')
+        .columns(['campaign_id', 'state', 'next_notice_at'])
+        .execute();
+      await db.schema
+        .createIndex('campaign_members_by_person')
+        .on('campaign_members')
+        .column('person_id')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of ['campaign_members', 'campaigns', 'export_links', 'link_attempts', 'link_codes'])
+        await db.schema.dropTable(t).ifExists().execute();
+    },
+  },
 };
 
 /** Provides the in-code migrations to Kysely's `Migrator`, in name order. */

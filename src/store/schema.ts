@@ -160,6 +160,78 @@ export interface LlmUsageTable {
   created_at: number;
 }
 
+/** A one-time code that joins the contact redeeming it to the person who asked for it (stored hashed). */
+export interface LinkCodesTable {
+  id: string;
+  /** SHA-256 (hex) of the normalised code: a copy of the database does not give usable codes. */
+  code_hash: string;
+  person_id: string;
+  /** The contact that asked (redeeming it from this same contact is refused). */
+  contact_id: string;
+  channel: string;
+  /** `link` (the person asked) or `sunset` (a campaign notice carried it). */
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  used_by_contact_id: string | null;
+}
+
+/** Failed redemptions per subject (a contact, or `global`), for lockout. */
+export interface LinkAttemptsTable {
+  subject: string;
+  failures: number;
+  window_start: number;
+  locked_until: number | null;
+  /** Lockouts so far: each one lasts twice as long as the previous. */
+  lockouts: number;
+}
+
+/** A short-lived download link to a person's export (the token is stored hashed). */
+export interface ExportLinksTable {
+  id: string;
+  token_hash: string;
+  person_id: string;
+  created_at: number;
+  expires_at: number;
+  downloads: number;
+  last_download_at: number | null;
+}
+
+export interface CampaignsTable {
+  id: string;
+  /** `sunset`. */
+  kind: string;
+  /** The closing channel. */
+  channel: string;
+  sunset_at: number;
+  /** JSON: target channels, template, reminder schedule, audience. */
+  settings: string;
+  state: 'active' | 'finished' | 'cancelled';
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  /** JSON of the final report, once finished. */
+  report: string | null;
+}
+
+export interface CampaignMembersTable {
+  id: string;
+  campaign_id: string;
+  person_id: string;
+  contact_id: string;
+  conversation_id: string;
+  /** pending → notified → linked | exported; opted_out; failed. */
+  state: string;
+  notices: number;
+  last_notice_at: number | null;
+  next_notice_at: number | null;
+  linked_at: number | null;
+  exported_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   people: PeopleTable;
   contacts: ContactsTable;
@@ -171,4 +243,9 @@ export interface Database {
   consents: ConsentsTable;
   audit_log: AuditLogTable;
   llm_usage: LlmUsageTable;
+  link_codes: LinkCodesTable;
+  link_attempts: LinkAttemptsTable;
+  export_links: ExportLinksTable;
+  campaigns: CampaignsTable;
+  campaign_members: CampaignMembersTable;
 }

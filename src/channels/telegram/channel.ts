@@ -76,6 +76,20 @@ export class TelegramChannel {
     }
   }
 
+  /** The bot's username (`getMe`), for `t.me` links; undefined when the Bot API does not answer. */
+  async username(): Promise<string | undefined> {
+    try {
+      return (await this.api.getMe()).username;
+    } catch (err) {
+      const f = describeTelegramFailure(err);
+      this.logger.warn(
+        { botId: this.botId, code: f.code, err: f.message },
+        'telegram: getMe failed; no t.me links',
+      );
+      return undefined;
+    }
+  }
+
   /** Ends long polling (the call in flight is aborted); updates already stored are kept. */
   async stop(): Promise<void> {
     await this.poller?.stop();
