@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Migrator } from 'kysely';
+import { loadConfig, type Config } from '../config.ts';
+import { openStore, type Store } from '../store/db.ts';
+import { migrationProvider } from '../store/migrations.ts';
+
+/** Where the data commands (`export`, `import`, `erase`, `sunset`) write; replaceable in tests. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const consoleIo: CliIo = { out: (t) => console.log(t), err: (t) => console.error(t) };
+
+/**
+ * Opens the database the configuration names, for a command that works on existing data: never
+ * creates an empty SQLite file, and refuses a database with migrations pending (the command would
+ * miss tables). Says why and sets exit code 2 when it returns undefined.
+ */
+export async function openExistingStore(
+  program: Command,
+  io: CliIo,
+): Promise<(Store & { config: Config }) | undefined> {
+  const globals = program.opts<{ config?: string }>();
+  const config = loadConfig(globals.config ? { file: globals.config } : {});
+  const file = config.DATABASE_URL.startsWith('sqlite:') ? config.DATABASE_URL.slice('sqlite:'.length) : null;
+  if (file !== null && file !== ':memory:' && !existsSync(file)) {
+    io.err(`No database at ${file} (DATABASE_URL).`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  const store = openStore({ url: config.DATABASE_URL });
+  try {
+    const migrations = await new Migrator({ db: store.db, provider: migrationProvider }).getMigrations();
+    const pending = migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+    if (pending.length === 0) return Object.assign(store, { config });
+    io.err(
+      `The database is not up to date (pending: ${pending.join(', ')}): run "passerelle migrate" first.`,
+    );
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  await store.close();
+  process.exitCode = 2;
+  return undefined;
+}

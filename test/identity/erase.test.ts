@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { erasePerson } from '../../src/identity/erase.ts';
+import { PersonRefError } from '../../src/identity/lookup.ts';
+import type { Store } from '../../src/store/db.ts';
+import { DIALECTS, openTestStore } from '../helpers/db.ts';
+import { ALL_TABLES, dumpAll, seedPerson, SEED_NOW } from './seed-person.ts';
+
+let store: Store;
+
+describe.each(DIALECTS)('%s', (dialect) => {
+  beforeEach(async () => {
+    store = await openTestStore(dialect);
+  });
+  afterEach(() => store.close());
+
+  it('removes the person from every table and leaves another person untouched', async () => {
+    const db = store.db;
+    await seedPerson(db, 'b', '33622222222', '1002');
+    const onlyBob = await dumpAll(db);
+    const alice = await seedPerson(db, 'a', '33611111111', '1001');
+    const counts = await erasePerson(db, alice.personId, { actor: 'test', now: SEED_NOW + 99 });
+    expect(counts).toEqual({
+      people: 1,
+      contacts: 2,
+      conversations: 2,
+      messages: 4,
+      message_statuses: 2,
+      outbox: 2,
+      inbox: 3,
+      consents: 1,
+      llm_usage: 1,
+      audit_log: 3,
+      link_codes: 1,
+      export_links: 1,
+      campaign_members: 1,
+      link_attempts: 1,
+    });
+    const after = await dumpAll(db);
+    for (const table of ALL_TABLES) {
+      // A campaign is the business's, not the person's: Alice's membership goes, the campaign stays.
+      if (table === 'audit_log' || table === 'campaigns') continue;
+      expect(after[table], table).toEqual(onlyBob[table]);
+    }
+    expect(after.campaigns!.map((c) => (c as { id: string }).id).sort()).toEqual(['a-camp', 'b-camp']);
+    expect(after.audit_log!.filter((e) => (e as { action: string }).action !== 'person.erased')).toEqual(
+      onlyBob.audit_log,
+    );
+  });
+
+  it('writes one person.erased audit entry with counts and nothing personal', async () => {
+    const alice = await seedPerson(store.db, 'a', '33611111111', '1001');
+    await erasePerson(store.db, alice.personId, { actor: 'operator:jo', now: SEED_NOW + 99 });
+    const entries = await store.db.selectFrom('audit_log').selectAll().execute();
+    expect(entries).toHaveLength(1);
+    const e = entries[0]!;
+    expect(e).toMatchObject({ action: 'person.erased', actor: 'operator:jo', at: SEED_NOW + 99 });
+    expect(e.person_id).toBeNull();
+    expect(e.message_id).toBeNull();
+    const detail = JSON.parse(e.detail!) as { person: string; counts: Record<string, number> };
+    expect(detail.person).toBe(alice.personId);
+    expect(detail.counts.messages).toBe(4);
+    for (const secret of ['33611111111', '1001', 'Name a', 'hello from a', 'ua'])
+      expect(JSON.stringify(e)).not.toContain(secret);
+  });
+
+  it('refuses an unknown person, and a second erasure, as not_found', async () => {
+    const alice = await seedPerson(store.db, 'a', '33611111111', '1001');
+    await expect(erasePerson(store.db, 'nobody', { actor: 'test' })).rejects.toMatchObject({
+      name: 'PersonRefError',
+      reason: 'not_found',
+    });
+    await erasePerson(store.db, alice.personId, { actor: 'test' });
+    const err = await erasePerson(store.db, alice.personId, { actor: 'test' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PersonRefError);
+    expect((err as PersonRefError).reason).toBe('not_found');
+    expect(await store.db.selectFrom('audit_log').select('id').execute()).toHaveLength(1);
+  });
+
+  it('cancels pending sends to the person, including mark-reads with no message', async () => {
+    const alice = await seedPerson(store.db, 'a', '33611111111', '1001');
+    await erasePerson(store.db, alice.personId, { actor: 'test' });
+    const pending = await store.db.selectFrom('outbox').select('id').where('state', '=', 'pending').execute();
+    expect(pending).toEqual([]);
+  });
+
+  it('finds inbox events under the BSUID the contact first wrote with', async () => {
+    const alice = await seedPerson(store.db, 'a', '33611111111', '1001');
+    await store.db
+      .updateTable('contacts')
+      .set({ user_id: 'US.abc_1' })
+      .where('id', '=', alice.whatsapp.contactId)
+      .execute();
+    const row = {
+      channel: 'whatsapp', kind: 'message', account: '999', state: 'pending' as const, attempts: 0,
+      lease_until: null, lease_owner: null, received_at: 1, processed_at: null, last_error: null, next_attempt_at: 0,
+    }; // prettier-ignore
+    await store.db
+      .insertInto('inbox')
+      .values([
+        {
+          ...row,
+          id: 'x1',
+          dedupe_key: 'msg:x1',
+          ordering_key: 'whatsapp:999:US.abc_1',
+          payload: JSON.stringify({ kind: 'message', from: { address: 'US.abc_1', userId: 'US.abc_1' } }),
+        },
+        // A lookalike address (`_` is a LIKE wildcard): somebody else.
+        {
+          ...row,
+          id: 'x2',
+          dedupe_key: 'msg:x2',
+          ordering_key: 'whatsapp:999:US.abcX1',
+          payload: JSON.stringify({ kind: 'message', from: { address: 'US.abcX1' } }),
+        },
+      ])
+      .execute();
+    await erasePerson(store.db, alice.personId, { actor: 'test' });
+    const left = await store.db.selectFrom('inbox').select('id').execute();
+    expect(left.map((r) => r.id)).toEqual(['x2']);
+  });
+
+  it('changes nothing when it fails half-way', async () => {
+    const alice = await seedPerson(store.db, 'a', '33611111111', '1001');
+    const before = await dumpAll(store.db);
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await erasePerson(trx, alice.personId, { actor: 'test' });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await dumpAll(store.db)).toEqual(before);
+  });
+});
