@@ -77,6 +77,8 @@ export const ConfigSchema = z.object({
   WHATSAPP_MESSAGES_PER_SECOND: positiveInt('a positive integer')
     .max(1000, 'expected at most 1000')
     .default(80),
+  /** Time between passes of the sunset campaigns (notices, reminders, the final report). */
+  CAMPAIGN_INTERVAL_MS: positiveInt('a positive number of milliseconds').default(60_000),
   /** The business's WhatsApp number, digits only, for `wa.me` links (sandbox: its number). */
   WHATSAPP_DISPLAY_NUMBER: z
     .string()

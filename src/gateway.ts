@@ -26,6 +26,11 @@ import { WindowResolver } from './outbox/window.ts';
 import { loadPolicy, PolicyError, type Policy } from './policy/index.ts';
 import { Pipeline } from './pipeline/pipeline.ts';
 import { IdentityGate } from './identity/gate.ts';
+import { createExportLink } from './identity/export-links.ts';
+import { SunsetRunner } from './identity/sunset-runner.ts';
+import { exportDownloadRoutes } from './server/export-download.ts';
+import { WEBCHAT_ACCOUNT } from './channels/webchat/protocol.ts';
+import type { ChannelName } from './core/channel.ts';
 import { LocalQueue } from './queue/local.ts';
 import type { WorkQueue } from './queue/port.ts';
 import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
@@ -92,6 +97,8 @@ export class Gateway {
   private baseUrl = '';
   /** Loopback URL of this process, for its own callers (the mounted sandbox, tests, the CLI). */
   localUrl = '';
+  /** Sunset campaigns: notices, reminders, the report, and whether a channel has closed. */
+  readonly sunset: SunsetRunner;
   /** The Telegram bot's username, for `t.me` links: configured, or learnt from `getMe` at start. */
   private telegramUsername: string | undefined;
 
@@ -190,13 +197,21 @@ export class Gateway {
       policy: this.policy,
       ...(opts.clock ? { clock: opts.clock } : {}),
       identity: new IdentityGate({
-        targets: () => ({
-          whatsappNumber: this.whatsappNumber(),
-          telegramBot: this.telegramUsername,
-          baseUrl: this.baseUrl,
-        }),
+        targets: () => this.linkTargets(),
+        exportLink: createExportLink,
+        closedBy: (channel, now) => this.sunset.closedCampaign(channel, now),
         ...(opts.clock ? { clock: opts.clock } : {}),
       }),
+    });
+    this.sunset = new SunsetRunner({
+      db: this.store.db,
+      policy: this.policy,
+      logger: this.logger,
+      targets: () => this.linkTargets(),
+      accounts: () => this.accounts(),
+      onOutbox: () => this.dispatcher.wake(),
+      clock: opts.clock,
+      intervalMs: config.CAMPAIGN_INTERVAL_MS,
     });
     this.windows = new WindowResolver({
       db: this.store.db,
@@ -209,6 +224,24 @@ export class Gateway {
       inbox: await inboxDepth(this.store.db),
       outbox: await outboxDepth(this.store.db),
     }));
+  }
+
+  /** Where people can continue, for the deep links sent with link codes and sunset notices. */
+  private linkTargets() {
+    return {
+      whatsappNumber: this.whatsappNumber(),
+      telegramBot: this.telegramUsername,
+      baseUrl: this.baseUrl,
+    };
+  }
+
+  /** The business account each enabled channel sends from. */
+  private accounts(): Partial<Record<ChannelName, string>> {
+    return {
+      whatsapp: this.whatsapp.phoneNumberId,
+      ...(this.telegram ? { telegram: this.telegram.botId } : {}),
+      webchat: WEBCHAT_ACCOUNT,
+    };
   }
 
   /** The business's WhatsApp number for `wa.me` links: configured, or the sandbox's. */
@@ -331,6 +364,11 @@ export class Gateway {
       db: this.store.db,
       widget: await buildWidget(),
     });
+    await this.app.register(exportDownloadRoutes, {
+      db: this.store.db,
+      ...(this.config.PUBLIC_URL ? { instance: this.config.PUBLIC_URL } : {}),
+      ...(this.clock ? { clock: this.clock } : {}),
+    });
     if (this.telegramIngest) {
       await this.app.register(telegramWebhookRoutes, {
         ingest: this.telegramIngest,
@@ -344,6 +382,8 @@ export class Gateway {
       token: this.config.PASSERELLE_ADMIN_TOKEN,
       accounts: { whatsapp: this.whatsapp.phoneNumberId },
       onOutbox: () => this.dispatcher.wake(),
+      publicUrl: this.config.PUBLIC_URL,
+      campaigns: { onChange: () => this.sunset.refresh(), runPass: () => this.sunset.tick() },
       ...(this.clock ? { clock: this.clock } : {}),
     });
     if (this.config.whatsappMode === 'sandbox') {
@@ -375,6 +415,7 @@ export class Gateway {
     await this.queue.start(this.pipeline.handle);
     this.dispatcher.start();
     this.windows.start();
+    await this.sunset.start();
     if (this.telegram && this.telegramIngest) {
       await this.telegram.start(this.telegramIngest);
       this.telegramUsername = this.config.TELEGRAM_BOT_USERNAME ?? (await this.telegram.username());
@@ -422,6 +463,7 @@ export class Gateway {
     // Batches still running keep their leases; anything not started is handed back at once.
     await releaseOwnedInbox(this.store.db, this.owner);
     await this.windows.stop();
+    await this.sunset.stop();
     await this.dispatcher.stop(deadline);
     await this.store.close();
     this.state = 'stopped';

@@ -1,10 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
+import { registerErase } from './erase.ts';
+import { registerExport } from './export.ts';
+import { registerImport } from './import.ts';
 import { registerKb } from './kb.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerPolicy } from './policy.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerStart } from './start.ts';
+import { registerSunset } from './sunset.ts';
 
 /** The `passerelle` command line. Each command has `--help`. */
 export async function main(argv: string[]): Promise<void> {
@@ -20,6 +24,10 @@ export async function main(argv: string[]): Promise<void> {
   registerSandbox(program);
   registerKb(program);
   registerPolicy(program);
+  registerExport(program);
+  registerImport(program);
+  registerErase(program);
+  registerSunset(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

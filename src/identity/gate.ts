@@ -6,6 +6,8 @@ import { identityCommand, type IdentityCommand } from './commands.ts';
 import { deepLinks, type LinkTargets } from './deep-links.ts';
 import { mergePeople, unlinkContact } from './merge.ts';
 import { channelName, identityLanguage, say, type IdentityLanguage } from './phrases.ts';
+import type { Campaign } from './sunset.ts';
+import { sunsetText } from './sunset-phrases.ts';
 
 /** A message as the pipeline recorded it: who wrote, through which contact, on which channel. */
 export interface IdentitySubject {
@@ -22,7 +24,7 @@ export interface IdentityOutcome {
   replies: AssistantReply[];
   /** Set when the message's contact joined another person (a redeemed code). */
   personId?: string;
-  command: IdentityCommand['kind'];
+  command: IdentityCommand['kind'] | 'sunset_redirect';
 }
 
 /** Issues a short-lived download link to a person's export (`src/identity/export-links.ts`). */
@@ -36,6 +38,8 @@ export interface IdentityGateOptions {
   /** Where the person can continue (read at each request: Telegram's username is learnt at start). */
   targets: () => LinkTargets;
   exportLink?: ExportLinkIssuer | undefined;
+  /** The sunset campaign that closed a channel, if any (`SunsetRunner.closedCampaign`). */
+  closedBy?: ((channel: string, now: number) => Campaign | undefined) | undefined;
   codeTtlMs?: number;
   exportTtlMs?: number;
   clock?: () => number;
@@ -62,13 +66,16 @@ export class IdentityGate {
     content: Parameters<typeof identityCommand>[0],
   ): Promise<IdentityOutcome | undefined> {
     const cmd = identityCommand(content);
-    if (!cmd) return undefined;
-    const lang = identityLanguage(cmd.language, m.language);
+    const lang = identityLanguage(cmd?.language, m.language);
     const text = (t: string): AssistantReply => ({
       content: { type: 'text', text: t },
       intent: INTENT,
       language: lang,
     });
+    if (!cmd) {
+      const closed = this.opts.closedBy?.(m.channel, this.now());
+      return closed ? this.redirect(trx, m, closed, lang, text) : undefined;
+    }
     switch (cmd.kind) {
       case 'link':
         return { command: cmd.kind, replies: [text(await this.issue(trx, m, lang))] };
@@ -102,6 +109,57 @@ export class IdentityGate {
         };
       }
     }
+  }
+
+  /**
+   * On a channel a sunset campaign closed: the way to continue elsewhere, with a personal code, instead
+   * of an answer (commands like "my history" still work there).
+   */
+  private async redirect(
+    trx: Db,
+    m: IdentitySubject,
+    c: Campaign,
+    lang: IdentityLanguage,
+    text: (t: string) => AssistantReply,
+  ): Promise<IdentityOutcome> {
+    const now = this.now();
+    const issued = await issueLinkCode(
+      trx,
+      {
+        personId: m.personId,
+        contactId: m.contactId,
+        channel: m.channel,
+        purpose: 'sunset',
+        ttlMs: 30 * 86_400_000,
+      },
+      now,
+    );
+    const t = this.opts.targets();
+    const links = deepLinks(
+      issued.code,
+      {
+        whatsappNumber: c.settings.to.includes('whatsapp') ? t.whatsappNumber : undefined,
+        telegramBot: c.settings.to.includes('telegram') ? t.telegramBot : undefined,
+        baseUrl: c.settings.to.includes('webchat') ? t.baseUrl : undefined,
+      },
+      m.channel,
+    );
+    await audit(trx, {
+      action: 'campaign.redirected',
+      personId: m.personId,
+      messageId: m.messageId,
+      reasonCode: 'channel_closed',
+      detail: { campaignId: c.id, channel: m.channel, codeId: issued.id },
+    });
+    const reply = text(
+      sunsetText(lang, 'closed', {
+        channel: m.channel,
+        sunsetAt: c.sunsetAt,
+        code: formatCode(issued.code),
+        links,
+      }),
+    );
+    return { command: 'sunset_redirect', replies: [{ ...reply, intent: 'sunset_redirect' }] };
   }
 
   /** A new code for this contact, with deep links into the other channels. */

@@ -30,6 +30,13 @@ export interface BusinessMessage {
   idempotencyKey: string;
   /** Who asked (`api`, `campaign:<id>`, `operator:<id>`), kept with the message. */
   source: string;
+  /**
+   * Default true. False for a service message in a conversation the person keeps open (a campaign's
+   * notice inside the window): decided like a reply, so it needs no opt-in and never becomes a template.
+   */
+  businessInitiated?: boolean;
+  /** Stored with the message's meta (`intent` defaults to `business_initiated`). */
+  intent?: string;
 }
 
 export interface Initiated {
@@ -106,8 +113,8 @@ export async function initiate(
       now,
       lastInboundAt: ctx?.lastInboundAt ?? null,
       ...consentState(await consentsOf(trx, contact.personId, m.channel)),
-      businessInitiated: true,
-      reply: { content: m.content },
+      businessInitiated: m.businessInitiated ?? true,
+      reply: { content: m.content, ...(m.intent ? { intent: m.intent } : {}) },
       country: countryOf({
         channel: m.channel,
         countryCode: contact.contact.country_code,
@@ -126,11 +133,11 @@ export async function initiate(
         account: m.account,
         recipient: address.address,
         content: m.content,
-        meta: { intent: 'business_initiated', source: m.source },
+        meta: { intent: m.intent ?? 'business_initiated', source: m.source },
         idempotencyKey: m.idempotencyKey,
       },
       decision,
-      now,
+      // Queued in real time: `now` may be the policy's clock, and the dispatcher runs on the real one.
     );
     const { action, reason, explanation, rule } = decision;
     return {

@@ -7,6 +7,9 @@ import { initiate, recordConsentFor } from '../outbox/initiate.ts';
 import { templateContent, type Policy } from '../policy/index.ts';
 import type { Db } from '../store/db.ts';
 import { explainMessage } from '../store/explain.ts';
+import { adminCampaignPaths, adminCampaignRoutes, type AdminCampaignOptions } from './admin-campaigns.ts';
+import { adminExportPaths, adminExportRoutes } from './admin-export.ts';
+import { adminImportErasePaths, adminImportEraseRoutes } from './admin-import-erase.ts';
 
 /**
  * The admin API under `/api`: bearer-token access (`PASSERELLE_ADMIN_TOKEN`), JSON in and out, every
@@ -16,6 +19,8 @@ import { explainMessage } from '../store/explain.ts';
  * - `GET /api/messages/:id/decisions`: what the policy decided about a message, and why.
  * - `POST /api/messages`: a business-initiated message (a notification), decided by the policy.
  * - `POST /api/consents`: an opt-in or opt-out collected outside the chat.
+ * - People and portability (`admin-export.ts`): a person, their export, a download link.
+ * - Sunset campaigns (`admin-campaigns.ts`).
  */
 
 export interface AdminApiOptions {
@@ -27,6 +32,10 @@ export interface AdminApiOptions {
   accounts: Partial<Record<ChannelName, string>>;
   onOutbox: () => void;
   clock?: () => number;
+  /** The gateway's public base URL (absolute download links). */
+  publicUrl?: string | undefined;
+  /** Sunset campaigns: how the running gateway reloads and runs them. */
+  campaigns?: Pick<AdminCampaignOptions, 'onChange' | 'runPass'>;
 }
 
 const Channel = z.enum(CHANNELS);
@@ -162,7 +171,35 @@ export async function adminApiRoutes(app: FastifyInstance, opts: AdminApiOptions
       const r = await recordConsentFor(opts.db, parsed.data);
       return reply.code(201).send(r);
     });
+
+    await adminExportRoutes(api, { db: opts.db, clock: opts.clock, publicUrl: opts.publicUrl });
+    await adminImportEraseRoutes(api, { db: opts.db, clock: opts.clock });
+    if (opts.campaigns) await adminCampaignRoutes(api, { db: opts.db, clock: opts.clock, ...opts.campaigns });
   });
+}
+
+/** Joins path objects, merging the operations of a path both name (`GET` here, `DELETE` there). */
+function mergePaths(...all: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const paths of all)
+    for (const [path, ops] of Object.entries(paths))
+      out[path] = { ...out[path], ...(ops as Record<string, unknown>) };
+  return out;
+}
+
+/** Adds the common error responses (401, 400) to every operation of `paths` that does not say them. */
+function withErrors(
+  paths: Record<string, unknown>,
+  errors: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [path, ops] of Object.entries(paths)) {
+    const o: Record<string, unknown> = {};
+    for (const [method, op] of Object.entries(ops as Record<string, { responses?: Record<string, unknown> }>))
+      o[method] = { ...op, responses: { ...errors, ...op.responses } };
+    out[path] = o;
+  }
+  return out;
 }
 
 /** The OpenAPI 3.1 document, generated from the zod schemas the routes validate with. */
@@ -212,6 +249,8 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '201': { description: 'Recorded' }, ...errors },
         },
       },
+      ...withErrors(mergePaths(adminExportPaths(), adminImportErasePaths()), errors),
+      ...withErrors(adminCampaignPaths(), errors),
     },
   };
 }

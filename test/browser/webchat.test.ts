@@ -107,6 +107,55 @@ describe.skipIf(!haveChromium)('web chat widget (Chromium)', () => {
     }
   });
 
+  it('redeems a link code from its deep link, and offers the history as a download link', async () => {
+    const sb = gw.sandbox!;
+    const user = '33612345678'; // the sandbox's demo user
+    const before = sb.sentTo(user).length;
+    sb.userSends(user, 'link');
+    const offer = await waitFor(
+      () => sb.sentTo(user).length > before && sb.sentTo(user).at(-1)!,
+      10_000,
+      'code',
+    );
+    const text = (offer.payload as { body: string }).body;
+    const code = /\/chat\?link=([0-9A-Z]{8})/.exec(text)![1]!;
+
+    // Another visitor (a fresh browser profile) opens the deep link: the widget opens and redeems it.
+    const context = await browser.newContext({
+      viewport: { width: 360, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    try {
+      const p2 = await context.newPage();
+      p2.setDefaultTimeout(10_000);
+      await p2.goto(`${gw.localUrl}/chat?link=${code}`);
+      await p2.locator('.msg.bot', { hasText: 'now linked with your WhatsApp conversation' }).waitFor();
+      expect(new URL(p2.url()).searchParams.has('link')).toBe(false); // a reload does not resend it
+      // Reloaded, the page shows the one history: the WhatsApp messages too, marked as such.
+      await p2.reload();
+      await p2
+        .locator('.msg.visitor', { hasText: 'via WhatsApp' })
+        .filter({ hasText: 'link' })
+        .first()
+        .waitFor();
+      await p2.locator('.msg.bot', { hasText: 'Your link code is' }).waitFor();
+      await p2.screenshot({ path: artifactPath('webchat-linked.png') });
+
+      await p2.getByRole('button', { name: 'My history' }).click();
+      const link = p2.locator('.msg.bot a[href*="/export/"]');
+      await link.waitFor();
+      const href = (await link.getAttribute('href'))!;
+      const transcript = await (await fetch(href.replace(/^https?:\/\/[^/]+/, gw.localUrl))).text();
+      // One history: the WhatsApp message asking for the code and the web chat's redemption.
+      expect(transcript).toContain('>link<');
+      expect(transcript).toContain(`LINK ${code}`);
+      await p2.screenshot({ path: artifactPath('webchat-history-link.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('closes with Escape and gives the focus back to the bubble', async () => {
     await input().press('Escape');
     const focused = await page.evaluate(

@@ -20,7 +20,7 @@ export async function storedHistory(
 ): Promise<WireMessage[]> {
   const contact = await db
     .selectFrom('contacts')
-    .select('id')
+    .select(['id', 'person_id'])
     .where('channel', '=', 'webchat')
     .where('address', '=', visitor)
     .executeTakeFirst();
@@ -42,7 +42,31 @@ export async function storedHistory(
     return rows.map(toWire);
   }
   q = q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(HISTORY_LIMIT);
-  return (await q.execute()).map(toWire).reverse();
+  const own = (await q.execute()).map(toWire).reverse();
+  // A visitor who linked other channels sees their one history: those messages too, marked.
+  const elsewhere = await db
+    .selectFrom('messages')
+    .select(['id', 'channel', 'direction', 'content', 'sent_at'])
+    .where('person_id', '=', contact.person_id)
+    .where('channel', '!=', 'webchat')
+    .where('status', 'not in', ['coalesced', 'failed', 'dead', 'held', 'refused'])
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(HISTORY_LIMIT)
+    .execute();
+  if (elsewhere.length === 0) return own;
+  const foreign = elsewhere.reverse().map((r): WireMessage => {
+    const content = JSON.parse(r.content) as MessageContent;
+    return {
+      id: `h:${r.id}`,
+      from: r.direction === 'in' ? 'visitor' : 'bot',
+      at: Number(r.sent_at),
+      content,
+      text: contentSummary(content),
+      channel: r.channel,
+    };
+  });
+  return [...foreign, ...own].sort((a, b) => a.at - b.at).slice(-HISTORY_LIMIT);
 }
 
 function toWire(r: {

@@ -56,6 +56,11 @@ export interface WireMessage {
   content: MessageContent;
   /** A plain rendering, for content the widget does not draw itself. */
   text: string;
+  /**
+   * Set on messages written on another channel the visitor linked (history only): shown, not
+   * answerable, and never a resume point.
+   */
+  channel?: string;
 }
 
 export type ServerFrame =

@@ -35,6 +35,10 @@ button { cursor: pointer; }
 header { display: flex; align-items: center; justify-content: space-between; padding: 10px 12px; background: #1f5eff; color: #fff; }
 h2 { margin: 0; font-size: 16px; font-weight: 600; }
 .close { background: none; border: 0; color: #fff; font-size: 26px; line-height: 1; width: 44px; height: 44px; }
+.tools { display: flex; align-items: center; gap: 2px; }
+.tool { background: none; border: 1px solid rgba(255,255,255,.6); color: #fff; border-radius: 14px; padding: 4px 9px; font-size: 13px; min-height: 32px; }
+.msg a { color: inherit; text-decoration: underline; }
+.via { display: block; font-size: 12px; opacity: .75; margin-bottom: 2px; }
 .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f4f6fa; }
 .msg { max-width: 85%; padding: 8px 11px; border-radius: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .msg.bot { align-self: flex-start; background: #fff; border: 1px solid #dde2ea; }
@@ -85,7 +89,10 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
   <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>
 </button>
 <section class="panel" id="pw-panel" role="dialog" aria-modal="false" aria-labelledby="pw-title" hidden>
-  <header><h2 id="pw-title"></h2><button class="close" type="button" aria-label="Close chat">×</button></header>
+  <header><h2 id="pw-title"></h2><div class="tools">
+    <button class="tool" type="button" data-cmd="link" title="Continue this conversation in another app">Link app</button>
+    <button class="tool" type="button" data-cmd="export" title="Get a download link for your conversation history">My history</button>
+    <button class="close" type="button" aria-label="Close chat">×</button></div></header>
   <div class="log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Conversation" tabindex="0"></div>
   <div class="typing" role="status" aria-live="polite"></div>
   <div class="conn" role="status" aria-live="polite"></div>
@@ -115,8 +122,10 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
 
   const scroll = () => (log.scrollTop = log.scrollHeight);
 
+  const CHANNELS: Record<string, string> = { whatsapp: 'WhatsApp', telegram: 'Telegram' };
+
   const render = (
-    m: { id: string; from: 'bot' | 'visitor'; content: Content; text: string },
+    m: { id: string; from: 'bot' | 'visitor'; content: Content; text: string; channel?: string },
     pending = false,
   ) => {
     const key = `${m.from}:${m.id}`;
@@ -134,9 +143,15 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
     sr.className = 'sr';
     sr.textContent = m.from === 'bot' ? 'Assistant: ' : 'You: ';
     el.append(sr);
+    if (m.channel) {
+      const via = document.createElement('span');
+      via.className = 'via';
+      via.textContent = `via ${CHANNELS[m.channel] ?? m.channel}`;
+      el.append(via);
+    }
     const body = document.createElement('div');
     body.className = 'body';
-    body.textContent =
+    const text =
       c.type === 'text'
         ? c.text
         : c.type === 'buttons' || c.type === 'list'
@@ -144,6 +159,8 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
           : c.type === 'choice'
             ? c.title
             : m.text;
+    if (m.from === 'bot') linkify(body, text);
+    else body.textContent = text;
     el.append(body);
     const choices =
       c.type === 'buttons'
@@ -153,7 +170,7 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
               s.rows.map((r) => ({ id: r.id, title: r.title, source: 'list_reply' as const })),
             )
           : [];
-    if (choices.length > 0 && m.from === 'bot') {
+    if (choices.length > 0 && m.from === 'bot' && !m.channel) {
       const group = document.createElement('div');
       group.className = 'choices';
       group.setAttribute('role', 'group');
@@ -173,7 +190,9 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
       el.append(group);
     }
     log.append(el);
-    if (m.from === 'bot') {
+    if (m.channel) {
+      // From another channel: history only.
+    } else if (m.from === 'bot') {
       setTyping(false);
       if (!lastBot || m.id > lastBot) lastBot = m.id;
     } else {
@@ -182,6 +201,22 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
     }
     scroll();
   };
+
+  /** Text with its http(s) links made clickable (as DOM nodes: nothing is parsed as HTML). */
+  function linkify(into: HTMLElement, text: string) {
+    let at = 0;
+    for (const m of text.matchAll(/https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g)) {
+      into.append(text.slice(at, m.index));
+      const a = document.createElement('a');
+      a.href = m[0];
+      a.textContent = m[0];
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      into.append(a);
+      at = m.index + m[0].length;
+    }
+    into.append(text.slice(at));
+  }
 
   const open = (focus = true) => {
     panel.hidden = false;
@@ -203,6 +238,17 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
   };
   bubble.addEventListener('click', () => open());
   $<HTMLButtonElement>('.close').addEventListener('click', close);
+  // The menu: link this chat to another app, or get a download link for one's history.
+  root.querySelectorAll<HTMLButtonElement>('.tool').forEach((b) =>
+    b.addEventListener('click', () =>
+      submit({
+        type: 'choice',
+        source: 'button_reply',
+        choiceId: `passerelle:${b.dataset.cmd}`,
+        title: b.textContent || '',
+      }),
+    ),
+  );
   panel.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') close();
   });
@@ -334,7 +380,16 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
 
   const mount = () => {
     document.body.append(host);
-    if (saved.open) open(false);
+    // Arrived from a link code's deep link (`…?link=K7M4QX2P`): open and redeem it, once.
+    const params = new URLSearchParams(location.search);
+    const code = params.get('link');
+    if (code && /^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/.test(code)) {
+      params.delete('link');
+      const rest = params.toString();
+      history.replaceState(history.state, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+      open(false);
+      submit({ type: 'text', text: `LINK ${code}` });
+    } else if (saved.open) open(false);
   };
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount);
