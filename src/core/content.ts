@@ -6,6 +6,14 @@
 
 export type MediaKind = 'image' | 'audio' | 'video' | 'document' | 'sticker';
 
+export const MEDIA_KINDS: ReadonlySet<string> = new Set<MediaKind>([
+  'image',
+  'audio',
+  'video',
+  'document',
+  'sticker',
+]);
+
 /** A media object: by provider media id, or by public link (outbound), with the provider's metadata. */
 export interface MediaRef {
   id?: string;

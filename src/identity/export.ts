@@ -1,11 +1,13 @@
 import type { Db } from '../store/db.ts';
-import type { AuditLogTable, MessageStatusesTable } from '../store/schema.ts';
+import type { AuditLogTable, ContactsTable, MessageStatusesTable, PeopleTable } from '../store/schema.ts';
 import {
   EXPORT_FORMAT,
   EXPORT_VERSION,
+  type ExportContact,
   type ExportContent,
   type ExportDecision,
   type ExportMessage,
+  type ExportPerson,
   type ExportStatus,
   type PersonExport,
 } from './export-format.ts';
@@ -87,25 +89,8 @@ export async function collectExport(
     version: EXPORT_VERSION,
     exportedAt: new Date(now).toISOString(),
     source: opts.instance ? { instance: opts.instance } : {},
-    person: {
-      id: person.id,
-      displayName: person.display_name,
-      language: person.language,
-      createdAt: Number(person.created_at),
-      updatedAt: Number(person.updated_at),
-    },
-    contacts: contacts.map((c) => ({
-      id: c.id,
-      channel: c.channel,
-      address: c.address,
-      waId: c.wa_id,
-      userId: c.user_id,
-      username: c.username,
-      countryCode: c.country_code,
-      displayName: c.display_name,
-      createdAt: Number(c.created_at),
-      lastSeenAt: Number(c.last_seen_at),
-    })),
+    person: exportedPerson(person),
+    contacts: contacts.map(exportedContact),
     conversations: conversations.map((c) => ({
       id: c.id,
       contactId: c.contact_id,
@@ -273,4 +258,31 @@ function contentOf(text: string, contentType: string): ExportContent {
   const v = jsonObject(text);
   if (v && typeof v.type === 'string' && v.type) return v as ExportContent;
   return { type: 'unknown', providerType: contentType, raw: v?.value ?? v };
+}
+
+/** A person row as the export writes it (also the admin API's view of a person). */
+export function exportedPerson(p: PeopleTable): ExportPerson {
+  return {
+    id: p.id,
+    displayName: p.display_name,
+    language: p.language,
+    createdAt: Number(p.created_at),
+    updatedAt: Number(p.updated_at),
+  };
+}
+
+/** A contact row as the export writes it. */
+export function exportedContact(c: ContactsTable): ExportContact {
+  return {
+    id: c.id,
+    channel: c.channel,
+    address: c.address,
+    waId: c.wa_id,
+    userId: c.user_id,
+    username: c.username,
+    countryCode: c.country_code,
+    displayName: c.display_name,
+    createdAt: Number(c.created_at),
+    lastSeenAt: Number(c.last_seen_at),
+  };
 }

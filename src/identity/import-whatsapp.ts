@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MediaContent, MediaKind, MessageContent } from '../core/content.ts';
+import { MEDIA_KINDS, type MediaContent, type MediaKind, type MessageContent } from '../core/content.ts';
 import { audit } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
 import type { ContactsTable, MessagesTable } from '../store/schema.ts';
@@ -100,14 +100,6 @@ export function hashId(parts: readonly (string | number)[]): string {
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
-
-const MEDIA_KINDS: ReadonlySet<string> = new Set<MediaKind>([
-  'image',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-]);
 
 /** The stored content of one line: text, a media placeholder, or a system line. */
 export function lineContent(line: ChatLine): MessageContent {

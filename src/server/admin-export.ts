@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { collectExport } from '../identity/export.ts';
+import { collectExport, exportedContact, exportedPerson } from '../identity/export.ts';
 import { ExportContactSchema, ExportPersonSchema, PersonExportSchema } from '../identity/export-format.ts';
 import { createExportLink, DEFAULT_EXPORT_LINK_TTL_MS } from '../identity/export-links.ts';
 import { findPerson, PersonRefError } from '../identity/lookup.ts';
@@ -118,25 +118,8 @@ export async function adminExportRoutes(api: FastifyInstance, opts: AdminExportO
     try {
       const { person, contacts } = await findPerson(opts.db, req.params.ref);
       const exp = {
-        person: {
-          id: person.id,
-          displayName: person.display_name,
-          language: person.language,
-          createdAt: Number(person.created_at),
-          updatedAt: Number(person.updated_at),
-        },
-        contacts: contacts.map((c) => ({
-          id: c.id,
-          channel: c.channel,
-          address: c.address,
-          waId: c.wa_id,
-          userId: c.user_id,
-          username: c.username,
-          countryCode: c.country_code,
-          displayName: c.display_name,
-          createdAt: Number(c.created_at),
-          lastSeenAt: Number(c.last_seen_at),
-        })),
+        person: exportedPerson(person),
+        contacts: contacts.map(exportedContact),
         counts: await countsOf(opts.db, person.id),
       };
       return reply.send(exp);

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerExport } from '../../src/cli/export.ts';
 import type { PersonId } from '../../src/core/ids.ts';
@@ -10,6 +9,7 @@ import type { Db } from '../../src/store/db.ts';
 import { insertMessage } from '../../src/store/messages.ts';
 import { conversationFor, resolveContact } from '../../src/store/people.ts';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/db.ts';
+import { runCli } from '../helpers/cli.ts';
 
 // `passerelle export <person>` against a migrated store, as `passerelle --config FILE export …` runs it.
 
@@ -44,27 +44,7 @@ async function seed(db: Db): Promise<PersonId> {
   return c.personId;
 }
 
-/** Runs `export …` through commander; `out` is standard output, `err` the messages. */
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const program = new Command()
-    .option('-c, --config <file>')
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: (t) => err.push(t.trimEnd()) });
-  registerExport(program, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  process.exitCode = undefined;
-  let code: string | number | undefined;
-  try {
-    await program.parseAsync(['--config', configFile, 'export', ...args], { from: 'user' });
-    code = process.exitCode;
-  } catch (e) {
-    // `main()` turns a CommanderError into its exit code; so does this.
-    if (!(e instanceof CommanderError)) throw e;
-    code = e.exitCode;
-  }
-  return { out: out.join('\n'), err: err.join('\n'), code };
-}
+const run = (...args: string[]) => runCli(registerExport, configFile, ['export', ...args]);
 
 afterEach(() => {
   process.exitCode = undefined;

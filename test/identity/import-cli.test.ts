@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerErase } from '../../src/cli/erase.ts';
 import { chatFromZip, registerImport } from '../../src/cli/import.ts';
 import { collectExport } from '../../src/identity/export.ts';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/db.ts';
 import { dumpAll, seedPerson } from './seed-person.ts';
+import { runCli } from '../helpers/cli.ts';
 
 // `passerelle import` and `passerelle erase` through commander, against a store on each dialect.
 
@@ -17,25 +17,8 @@ let store: TestStore;
 let dir: string;
 let configFile: string;
 
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
-  const program = new Command().option('-c, --config <file>').exitOverride();
-  program.configureOutput({ writeErr: (t) => err.push(t), writeOut: (t) => out.push(t) });
-  registerImport(program, io);
-  registerErase(program, io);
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['--config', configFile, ...args], { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof Error && 'exitCode' in e)) throw e;
-    process.exitCode = (e as { exitCode: number }).exitCode;
-  }
-  const code = process.exitCode;
-  process.exitCode = undefined;
-  return { out: out.join('\n'), err: err.join('\n'), code };
-}
+const run = (...args: string[]) =>
+  runCli((p, io) => (registerImport(p, io), registerErase(p, io)), configFile, [...args]);
 
 /** A zip as a phone writes one: deflated entries, a central directory. CRCs are left at 0. */
 function zipOf(files: Record<string, string>): Buffer {

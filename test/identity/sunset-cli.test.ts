@@ -1,35 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerSunset } from '../../src/cli/sunset.ts';
 import { conversationFor, resolveContact } from '../../src/store/people.ts';
 import { openTestStore, type TestStore } from '../helpers/db.ts';
+import { runCli } from '../helpers/cli.ts';
 
 // `passerelle sunset` through commander: start, list, report, cancel, and the errors a user meets.
 
 let store: TestStore;
 let configFile: string;
 
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
-  const program = new Command().option('-c, --config <file>').exitOverride();
-  program.configureOutput({ writeErr: (t) => err.push(t), writeOut: (t) => out.push(t) });
-  registerSunset(program, io);
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['--config', configFile, ...args], { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof Error && 'exitCode' in e)) throw e;
-    process.exitCode = (e as { exitCode: number }).exitCode;
-  }
-  const code = process.exitCode;
-  process.exitCode = undefined;
-  return { out: out.join('\n'), err: err.join('\n'), code };
-}
+const run = (...args: string[]) => runCli(registerSunset, configFile, [...args]);
 
 const future = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
 

@@ -3,12 +3,13 @@
  * a type we do not know, or a known type whose object does not have the expected shape, becomes
  * `{ type: 'unknown', providerType, raw }` so it is stored as received instead of crashing the webhook.
  */
-import type {
-  ChoiceContent,
-  MediaKind,
-  MediaRef,
-  MessageContent,
-  ProviderError,
+import {
+  MEDIA_KINDS,
+  type ChoiceContent,
+  type MediaKind,
+  type MediaRef,
+  type MessageContent,
+  type ProviderError,
 } from '../../core/content.ts';
 import type { WaError, WaMessage } from './types.ts';
 import {
@@ -22,14 +23,6 @@ import {
   WaText,
   WaUnsupported,
 } from './types.ts';
-
-const MEDIA_KINDS: ReadonlySet<string> = new Set<MediaKind>([
-  'image',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-]);
 
 /** Converts WhatsApp `errors[]` items to the gateway's `ProviderError` (details from `error_data`). */
 export function toProviderErrors(errors: readonly WaError[]): ProviderError[] {
