@@ -30,6 +30,7 @@ import { createExportLink } from './identity/export-links.ts';
 import { SunsetRunner } from './identity/sunset-runner.ts';
 import { exportDownloadRoutes } from './server/export-download.ts';
 import { WEBCHAT_ACCOUNT } from './channels/webchat/protocol.ts';
+import { deltaSink } from './channels/webchat/stream.ts';
 import type { ChannelName } from './core/channel.ts';
 import { LocalQueue } from './queue/local.ts';
 import type { WorkQueue } from './queue/port.ts';
@@ -196,6 +197,8 @@ export class Gateway {
       onDeliveryFailed: () => this.windows.wake(),
       policy: this.policy,
       ...(opts.clock ? { clock: opts.clock } : {}),
+      // The web chat shows an LLM's answer as it is written.
+      stream: (event) => (event.channel === 'webchat' ? deltaSink(this.webchat.hub, event) : undefined),
       identity: new IdentityGate({
         targets: () => this.linkTargets(),
         exportLink: createExportLink,

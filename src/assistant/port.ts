@@ -19,6 +19,12 @@ export interface AssistantRequest {
    * person's language rather than answer the message.
    */
   handoff?: boolean;
+  /**
+   * Given when the channel can show a reply as it is written (the web chat): an assistant that
+   * generates text piece by piece calls it with each piece to append. The replies it returns stay
+   * authoritative and replace what was shown. Others ignore it.
+   */
+  onDelta?: (text: string) => void;
 }
 
 /** One reply the assistant wants sent, with the knowledge-base entries it drew on. */

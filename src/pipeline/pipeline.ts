@@ -45,6 +45,11 @@ export interface PipelineOptions {
   clock?: () => number;
   /** Link codes, unlinking and history downloads asked for in the chat; none: not recognised. */
   identity?: IdentityGate;
+  /**
+   * Where the assistant's answer to a message may be shown as it is written: a sink for its text, or
+   * undefined when the message's channel cannot show partial text. The outbox reply stays authoritative.
+   */
+  stream?: (event: InboundMessageEvent) => ((text: string) => void) | undefined;
 }
 
 /** A message of the batch, resolved to its person and conversation. */
@@ -355,6 +360,7 @@ export class Pipeline {
     };
     if (g.kind === 'handoff') return this.opts.assistant.reply({ ...req, handoff: true });
     r.scope = this.gate.scope(r.event.channel, g.country);
-    return this.opts.assistant.reply({ ...req, scope: r.scope.scope });
+    const onDelta = this.opts.stream?.(r.event);
+    return this.opts.assistant.reply({ ...req, scope: r.scope.scope, ...(onDelta ? { onDelta } : {}) });
   }
 }

@@ -42,9 +42,12 @@ export function artifactPath(name: string): string {
  * A gateway as `npm start` runs it with no credentials (sandbox WhatsApp, sample knowledge base), on
  * loopback with a fresh SQLite database: what a newcomer opens in a browser.
  */
-export async function startDefaultGateway(name: string): Promise<Gateway> {
+export async function startDefaultGateway(
+  name: string,
+  config: Record<string, unknown> = {},
+): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), `passerelle-${name}-`));
-  const config = loadConfig({
+  const cfg = loadConfig({
     env: {},
     file: false,
     overrides: {
@@ -52,9 +55,10 @@ export async function startDefaultGateway(name: string): Promise<Gateway> {
       HOST: '127.0.0.1',
       DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
       LOG_LEVEL: 'silent',
+      ...config,
     },
   });
-  const gw = await Gateway.create({ config });
+  const gw = await Gateway.create({ config: cfg });
   await gw.start();
   return gw;
 }

@@ -33,6 +33,8 @@ export type Script =
       usage?: { prompt_tokens: number; completion_tokens: number };
       /** Characters per SSE chunk when streaming. */
       chunkSize?: number;
+      /** Pause between SSE chunks, to see a stream arrive piece by piece. */
+      chunkDelayMs?: number;
     }
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
   /** Accepts the request and never answers (until the server closes). */
@@ -100,16 +102,27 @@ function chunks(body: ChatRequestBody, s: Extract<Script, { kind: 'answer' }>): 
   return out;
 }
 
-function sse(res: ServerResponse, data: string[]): void {
+function sse(res: ServerResponse, data: string[], delayMs = 0): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  for (const d of data) res.write(`data: ${d}\n\n`);
-  res.end();
+  if (delayMs <= 0) {
+    for (const d of data) res.write(`data: ${d}\n\n`);
+    res.end();
+    return;
+  }
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    if (i === data.length) return void res.end();
+    res.write(`data: ${data[i++]}\n\n`);
+    setTimeout(next, delayMs);
+  };
+  next();
 }
 
 function respond(res: ServerResponse, req: SeenRequest, s: Script): void {
   switch (s.kind) {
     case 'answer':
-      if (req.body.stream) sse(res, chunks(req.body, s));
+      if (req.body.stream) sse(res, chunks(req.body, s), s.chunkDelayMs);
       else
         res
           .writeHead(200, { 'content-type': 'application/json' })

@@ -77,9 +77,12 @@ export class LlmAssistant implements Assistant {
     this.businessScoped = opts.businessScoped ?? whatsappOnlyScope;
   }
 
-  /** One complete answer: for channels that cannot show partial text (WhatsApp gets one message). */
+  /**
+   * The answer: streamed to `req.onDelta` when the channel can show partial text (the web chat), one
+   * complete message otherwise (WhatsApp gets one message).
+   */
   reply(req: AssistantRequest): Promise<AssistantReply[]> {
-    return this.answer(req, undefined);
+    return this.answer(req, req.onDelta);
   }
 
   /**

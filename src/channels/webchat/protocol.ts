@@ -69,5 +69,10 @@ export type ServerFrame =
   | ({ type: 'message' } & WireMessage)
   | { type: 'ack'; id: string }
   | { type: 'typing'; on: boolean }
+  /**
+   * The assistant's answer to the visitor's message `replyTo` (its client id) as written so far: the
+   * whole text each time, shown provisionally until the answer itself arrives as a `message`.
+   */
+  | { type: 'delta'; replyTo: string; text: string }
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string };

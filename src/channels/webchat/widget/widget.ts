@@ -44,6 +44,7 @@ h2 { margin: 0; font-size: 16px; font-weight: 600; }
 .msg.bot { align-self: flex-start; background: #fff; border: 1px solid #dde2ea; }
 .msg.visitor { align-self: flex-end; background: #1f5eff; color: #fff; }
 .msg.pending { opacity: .6; }
+.msg.draft { border-style: dashed; }
 .choices { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
 .choices button { border: 1px solid #1f5eff; background: #fff; color: #1f5eff; border-radius: 16px; padding: 6px 12px; min-height: 36px; }
 .choices button:disabled { opacity: .5; cursor: default; }
@@ -292,6 +293,32 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
     if (ready) frame(m);
   }
 
+  // Answers being written (`delta` frames), by the visitor message they answer. Hidden from screen
+  // readers: the log announces the answer once, when it arrives as a message.
+  const drafts = new Map<string, HTMLDivElement>();
+  const answered = new Set<string>();
+  const draft = (replyTo: string, text: string) => {
+    if (answered.has(replyTo)) return; // a late piece of an answer already shown
+    let el = drafts.get(replyTo);
+    if (!el) {
+      el = document.createElement('div');
+      el.className = 'msg bot draft';
+      el.setAttribute('aria-hidden', 'true');
+      drafts.set(replyTo, el);
+      log.append(el);
+    }
+    el.textContent = text;
+    setTyping(false);
+    scroll();
+  };
+  const clearDrafts = () => {
+    drafts.forEach((el, k) => {
+      el.remove();
+      answered.add(k);
+    });
+    drafts.clear();
+  };
+
   const onFrame = (f: ServerFrame) => {
     switch (f.type) {
       case 'welcome':
@@ -299,6 +326,7 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
         save();
         return;
       case 'history':
+        clearDrafts();
         for (const m of f.messages) render(m);
         // Whatever the server has not acknowledged yet goes (again) now, in order, with the same ids.
         for (const m of saved.pending) {
@@ -317,7 +345,11 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
         conn.textContent = '';
         return;
       case 'message':
+        if (f.from === 'bot') clearDrafts();
         render(f);
+        return;
+      case 'delta':
+        draft(f.replyTo, f.text);
         return;
       case 'ack':
         saved.pending = saved.pending.filter((m) => m.id !== f.id);
