@@ -33,7 +33,10 @@ describe('grounded answers (openai-compatible)', () => {
     const { assistant } = makeAssistant(server);
     server.enqueue({ kind: 'answer', text: `${HOURS}\n\n[sources: opening-hours]`, chunkSize: 5 });
     const deltas: string[] = [];
-    const replies = await assistant.streamReply(ask('When are you open?', 'webchat'), (d) => deltas.push(d));
+    const replies = await assistant.reply({
+      ...ask('When are you open?', 'webchat'),
+      onDelta: (d) => deltas.push(d),
+    });
     expect(server.requests[0]!.body.stream).toBe(true);
     expect(deltas.length).toBeGreaterThan(3);
     expect(deltas.join('')).toBe(HOURS);
@@ -149,7 +152,7 @@ describe('memory and usage', () => {
       },
     );
     await assistant.reply(ask('When are you open?'));
-    await assistant.streamReply(ask('When are you open?'), () => {});
+    await assistant.reply({ ...ask('When are you open?'), onDelta: () => {} });
     expect(server.requests[1]!.body.stream_options).toEqual({ include_usage: true });
     expect(usage.records).toMatchObject([
       {

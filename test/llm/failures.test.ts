@@ -67,7 +67,7 @@ describe('retries and fallback', () => {
   it('falls back when a stream goes silent', async () => {
     const { assistant, fallback } = makeAssistant(server, { timeoutMs: 300 });
     server.enqueue({ kind: 'hang' });
-    expect(await assistant.streamReply(ask(Q), () => {})).toEqual(await fallback.reply(ask(Q)));
+    expect(await assistant.reply({ ...ask(Q), onDelta: () => {} })).toEqual(await fallback.reply(ask(Q)));
   });
 
   it('falls back, without crashing, on a malformed SSE chunk', async () => {
@@ -81,7 +81,7 @@ describe('retries and fallback', () => {
       ],
     });
     const deltas: string[] = [];
-    const replies = await assistant.streamReply(ask(Q, 'webchat'), (d) => deltas.push(d));
+    const replies = await assistant.reply({ ...ask(Q, 'webchat'), onDelta: (d) => deltas.push(d) });
     expect(replies).toEqual(await fallback.reply(ask(Q, 'webchat')));
     expect(deltas.join('')).toBe('We deliver');
     // Text was already shown: a retry would show it twice.
@@ -104,7 +104,7 @@ describe('retries and fallback', () => {
     const { assistant } = makeAssistant(server);
     server.enqueue({ kind: 'status', status: 503 }, { kind: 'answer', text: OK });
     const deltas: string[] = [];
-    const [reply] = await assistant.streamReply(ask(Q), (d) => deltas.push(d));
+    const [reply] = await assistant.reply({ ...ask(Q), onDelta: (d) => deltas.push(d) });
     expect(server.requests).toHaveLength(2);
     expect(deltas.join('')).toBe('We deliver in 2–4 working days.');
     expect(reply!.sources).toEqual(['delivery']);

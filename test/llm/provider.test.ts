@@ -111,9 +111,10 @@ describe('openai provider pointed at an OpenAI-protocol server (LLM_BASE_URL)', 
     const { assistant } = makeAssistant(server, { provider: 'openai' });
     server.enqueue({ kind: 'answer', text: `${TEXT} [sources: returns]`, chunkSize: 4 });
     const deltas: string[] = [];
-    const [reply] = await assistant.streamReply(ask('What is your return policy?', 'webchat'), (d) =>
-      deltas.push(d),
-    );
+    const [reply] = await assistant.reply({
+      ...ask('What is your return policy?', 'webchat'),
+      onDelta: (d) => deltas.push(d),
+    });
     expect(server.requests[0]!.body.stream).toBe(true);
     expect(deltas.join('')).toBe(TEXT);
     expect(reply!.sources).toEqual(['returns']);

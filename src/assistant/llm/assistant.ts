@@ -85,15 +85,6 @@ export class LlmAssistant implements Assistant {
     return this.answer(req, req.onDelta);
   }
 
-  /**
-   * Streams the answer for channels that can show partial text (the web chat). `onDelta` receives text
-   * to append, citations already stripped. The returned replies are authoritative and replace the
-   * preview: after a failed check or a broken stream they come from the offline assistant.
-   */
-  streamReply(req: AssistantRequest, onDelta: (text: string) => void): Promise<AssistantReply[]> {
-    return this.answer(req, onDelta);
-  }
-
   private async answer(req: AssistantRequest, onDelta?: (text: string) => void): Promise<AssistantReply[]> {
     const question = questionOf(req.content);
     // A request for a human is acknowledged by the offline assistant: no model call.
