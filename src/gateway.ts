@@ -29,6 +29,8 @@ import { IdentityGate } from './identity/gate.ts';
 import { createExportLink } from './identity/export-links.ts';
 import { SunsetRunner } from './identity/sunset-runner.ts';
 import { exportDownloadRoutes } from './server/export-download.ts';
+import { ConsoleEvents } from './console/server/events.ts';
+import { mountConsole, type MountedConsole } from './console/server/mount.ts';
 import { WEBCHAT_ACCOUNT } from './channels/webchat/protocol.ts';
 import { deltaSink } from './channels/webchat/stream.ts';
 import type { ChannelName } from './core/channel.ts';
@@ -98,6 +100,10 @@ export class Gateway {
   private baseUrl = '';
   /** Loopback URL of this process, for its own callers (the mounted sandbox, tests, the CLI). */
   localUrl = '';
+  /** Live updates for open consoles. */
+  readonly consoleEvents = new ConsoleEvents();
+  /** The operator console (`/console`), once the routes are registered. */
+  console!: MountedConsole;
   /** Sunset campaigns: notices, reminders, the report, and whether a channel has closed. */
   readonly sunset: SunsetRunner;
   /** The Telegram bot's username, for `t.me` links: configured, or learnt from `getMe` at start. */
@@ -197,6 +203,7 @@ export class Gateway {
       onDeliveryFailed: () => this.windows.wake(),
       policy: this.policy,
       ...(opts.clock ? { clock: opts.clock } : {}),
+      onActivity: (people) => this.consoleEvents.changed(people),
       // The web chat shows an LLM's answer as it is written.
       stream: (event) => (event.channel === 'webchat' ? deltaSink(this.webchat.hub, event) : undefined),
       identity: new IdentityGate({
@@ -379,6 +386,24 @@ export class Gateway {
         secret: this.telegram?.settings.secret,
       });
     }
+    const kb = this.kbSource;
+    this.console = await mountConsole(this.app, {
+      db: this.store.db,
+      policy: this.policy,
+      events: this.consoleEvents,
+      secureCookies: (this.config.PUBLIC_URL ?? '').startsWith('https:'),
+      kb: kb ? () => ({ kb: kb.current().kb, matcher: kb.current().built }) : undefined,
+      pipelineSeconds: this.metrics.pipelineSeconds,
+      // Waiting inbound events, and outbound items by state (`outbox_pending`, `outbox_held`…).
+      depths: async () => ({
+        inbox: await inboxDepth(this.store.db),
+        ...Object.fromEntries(
+          Object.entries(await outboxDepth(this.store.db)).map(([k, v]) => [`outbox_${k}`, v]),
+        ),
+      }),
+      onOutbox: () => this.dispatcher.wake(),
+      clock: this.clock,
+    });
     await this.app.register(adminApiRoutes, {
       db: this.store.db,
       policy: this.policy,

@@ -19,6 +19,8 @@ const LABELS: [keyof ErasureCounts, string][] = [
   ['export_links', 'export links'],
   ['campaign_members', 'campaign memberships'],
   ['link_attempts', 'link lockout counters'],
+  ['handoffs', 'handoff requests'],
+  ['console_reads', 'read markers'],
 ];
 
 /** `1 person, 2 contacts, 4 messages, …`: the tables with rows to erase, in this order. */

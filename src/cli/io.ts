@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Migrator } from 'kysely';
 import { loadConfig, type Config } from '../config.ts';
-import { openStore, type Store } from '../store/db.ts';
-import { migrationProvider } from '../store/migrations.ts';
+import { migratorFor, openStore, type Store } from '../store/db.ts';
 
 /** Where the data commands (`export`, `import`, `erase`, `sunset`) write; replaceable in tests. */
 export interface CliIo {
@@ -32,7 +30,7 @@ export async function openExistingStore(
   }
   const store = openStore({ url: config.DATABASE_URL });
   try {
-    const migrations = await new Migrator({ db: store.db, provider: migrationProvider }).getMigrations();
+    const migrations = await (await migratorFor(store.db, store.dialect)).getMigrations();
     const pending = migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
     if (pending.length === 0) return Object.assign(store, { config });
     io.err(

@@ -4,6 +4,7 @@ import { registerErase } from './erase.ts';
 import { registerExport } from './export.ts';
 import { registerImport } from './import.ts';
 import { registerKb } from './kb.ts';
+import { registerOperator } from './operator.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerPolicy } from './policy.ts';
 import { registerSandbox } from './sandbox.ts';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   registerImport(program);
   registerErase(program);
   registerSunset(program);
+  registerOperator(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

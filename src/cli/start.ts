@@ -48,6 +48,7 @@ function printBanner(gw: Gateway, url: string): void {
     `  metrics    ${url}/metrics`,
     `  webhook    ${url}/webhooks/whatsapp`,
     `  web chat   ${url}/chat  (embed: <script src="${url}/widget.js"></script>)`,
+    `  console    ${url}/console`,
     `  admin API  ${url}/api${gw.config.PASSERELLE_ADMIN_TOKEN ? '' : '  (disabled: set PASSERELLE_ADMIN_TOKEN)'}`,
     `  policy     ${gw.config.PASSERELLE_POLICY ?? 'the shipped rules (docs/policy.md)'}`,
   ];
@@ -62,5 +63,12 @@ function printBanner(gw: Gateway, url: string): void {
   } else {
     lines.push('', `WhatsApp Cloud API: ${gw.config.WHATSAPP_GRAPH_URL} (${gw.config.WHATSAPP_API_VERSION})`);
   }
+  const setup = gw.console.setupToken();
+  if (setup)
+    lines.push(
+      '',
+      'No console operator exists yet. Create the first admin (this link works until one exists):',
+      `  ${url}/console/setup?token=${setup}`,
+    );
   console.log(lines.join('\n') + '\n');
 }

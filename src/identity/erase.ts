@@ -26,6 +26,8 @@ export interface ErasureCounts {
   export_links: number;
   campaign_members: number;
   link_attempts: number;
+  handoffs: number;
+  console_reads: number;
 }
 
 export interface EraseOptions {
@@ -96,6 +98,8 @@ async function eraseIn(db: Db, personId: string, opts: EraseOptions): Promise<Er
     export_links: 0,
     campaign_members: 0,
     link_attempts: 0,
+    handoffs: 0,
+    console_reads: 0,
   };
 
   // Rows that point at messages and outbox items go before them: they are found through them.
@@ -143,6 +147,12 @@ async function eraseIn(db: Db, personId: string, opts: EraseOptions): Promise<Er
   );
   count.campaign_members = deleted(
     await db.deleteFrom('campaign_members').where('person_id', '=', personId).executeTakeFirstOrThrow(),
+  );
+  count.handoffs = deleted(
+    await db.deleteFrom('handoffs').where('person_id', '=', personId).executeTakeFirstOrThrow(),
+  );
+  count.console_reads = deleted(
+    await db.deleteFrom('console_reads').where('person_id', '=', personId).executeTakeFirstOrThrow(),
   );
   count.conversations = deleted(
     await db.deleteFrom('conversations').where('person_id', '=', personId).executeTakeFirstOrThrow(),

@@ -62,6 +62,16 @@ export async function mergePeople(
         both.map((b) => b.campaign_id),
       )
       .execute();
+  // One handoff and one read marker per person: `into`'s win where both have one.
+  for (const table of ['handoffs', 'console_reads'] as const) {
+    const mine = await db
+      .selectFrom(table)
+      .select('person_id')
+      .where('person_id', '=', m.into)
+      .executeTakeFirst();
+    if (mine) await db.deleteFrom(table).where('person_id', '=', m.from).execute();
+    else await db.updateTable(table).set({ person_id: m.into }).where('person_id', '=', m.from).execute();
+  }
   const cm = await db
     .updateTable('campaign_members')
     .set({ person_id: m.into, updated_at: now })

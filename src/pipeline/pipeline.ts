@@ -22,6 +22,7 @@ import { conversationFor, replyContext, resolveContact, touchInbound } from '../
 import { coalesceTexts } from './coalesce.ts';
 import { PolicyGate, type InboundGate, type InboundIntercept } from './policy-gate.ts';
 import type { IdentityGate } from '../identity/gate.ts';
+import { handoffOf, queueHandoff } from '../handoff/handoff.ts';
 import { defaultPolicy, type Policy, type ScopeDecision } from '../policy/index.ts';
 
 export interface PipelineOptions {
@@ -50,6 +51,8 @@ export interface PipelineOptions {
    * undefined when the message's channel cannot show partial text. The outbox reply stays authoritative.
    */
   stream?: (event: InboundMessageEvent) => ((text: string) => void) | undefined;
+  /** Called after messages of these people were recorded or answered (the console's live updates). */
+  onActivity?: (personIds: string[]) => void;
 }
 
 /** A message of the batch, resolved to its person and conversation. */
@@ -64,6 +67,8 @@ interface Received {
   gate: InboundGate;
   /** The assistant's scope, once decided (just before asking it). */
   scope?: ScopeDecision;
+  /** An agent holds the conversation: the assistant does not answer. */
+  paused: boolean;
 }
 
 interface PlannedReply extends AssistantReply {
@@ -210,7 +215,10 @@ export class Pipeline {
     // The mark-as-read, and held messages the person's new message released.
     if (!received[received.length - 1]!.event.groupId || this.releasedHeld) this.opts.onOutbox();
     this.releasedHeld = false;
+    const people = [...new Set(received.map((r) => r.personId))];
+    this.opts.onActivity?.(people);
     await this.reply(messages, received);
+    this.opts.onActivity?.(people);
     for (const r of received)
       this.opts.metrics.pipelineSeconds.observe(
         { channel: r.event.channel },
@@ -267,7 +275,16 @@ export class Pipeline {
         ? { gate: { kind: 'silent' } as const, released: 0 }
         : await this.gate.inbound(trx, recorded, this.identityStep);
       if (released > 0) this.releasedHeld = true;
-      out.push({ item, ...recorded, gate });
+      const handoff = event.groupId ? undefined : await handoffOf(trx, recorded.personId);
+      // A request for a human puts the person in the agents' queue (unless already there).
+      if (gate.kind === 'handoff')
+        await queueHandoff(trx, {
+          personId: recorded.personId,
+          channel: event.channel,
+          reason: 'person_asked',
+          messageId,
+        });
+      out.push({ item, ...recorded, gate, paused: handoff?.state === 'assigned' });
     }
     const last = out[out.length - 1]!;
     if (!last.event.groupId) {
@@ -329,6 +346,12 @@ export class Pipeline {
             reasonCode: 'assistant_detected',
             detail: { conversationId: r.conversationId, channel: r.event.channel },
           });
+          await queueHandoff(trx, {
+            personId: r.personId,
+            channel: r.event.channel,
+            reason: 'assistant_detected',
+            messageId: r.messageId,
+          });
         }
       }
       // On record when a model may answer anything: business scope is the rule, general the exception.
@@ -350,6 +373,8 @@ export class Pipeline {
     const g = r.gate;
     if (g.kind === 'silent') return [];
     if (g.kind === 'reply') return g.replies;
+    // An agent holds the conversation: recorded and shown to them, not answered automatically.
+    if (r.paused) return [];
     if (g.kind === 'confirm') return [await this.gate.confirmation(this.db, r, g.consent, g.word)];
     const req = {
       personId: r.personId,

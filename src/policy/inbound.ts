@@ -46,9 +46,18 @@ const KEYWORD_RULES = [
   },
 ] as const;
 
-/** The first configured word equal to the normalised message, as configured. */
-function match(words: readonly string[], normalised: string): string | undefined {
-  return normalised ? words.find((w) => normaliseKeyword(w) === normalised) : undefined;
+/**
+ * The first configured word equal to the normalised message, as configured. With `phrases`, a word of
+ * several words also matches inside a longer message ("I want to talk to a person, please"): a phrase
+ * that explicit is a request whatever surrounds it, while a single word ("agent") only counts alone.
+ */
+function match(words: readonly string[], normalised: string, phrases = false): string | undefined {
+  if (!normalised) return undefined;
+  const padded = ` ${normalised} `;
+  return words.find((w) => {
+    const n = normaliseKeyword(w);
+    return n === normalised || (phrases && n.includes(' ') && padded.includes(` ${n} `));
+  });
 }
 
 /** What the person wrote or tapped, as candidate keywords: a text, a button's id and label (not captions). */
@@ -84,7 +93,7 @@ export function inboundPolicy(
   const said = candidates(input.content, input.text).map(normaliseKeyword);
   for (const r of KEYWORD_RULES) {
     for (const s of said) {
-      const word = match(profile[r.key], s);
+      const word = match(profile[r.key], s, r.kind === 'escalate');
       if (word === undefined) continue;
       const rule = `${ch}.${r.key}`;
       return {

@@ -137,13 +137,18 @@ export const DEFAULT_OPT_IN_WORDS: readonly string[] = [
   'START', 'UNSTOP', 'SUBSCRIBE', 'REPRENDRE', 'ALTA', 'DAR DE ALTA', 'COMEÇAR',
 ];
 
-/** Same words as the offline assistant's `HUMAN_WORDS`, so both agree on what asks for a person. */
+/**
+ * What asks for a person: single words alone, phrases of several words anywhere in a message. The
+ * offline assistant's `HUMAN_WORDS` are the single words and short phrases it recognises itself.
+ */
 // prettier-ignore
 export const DEFAULT_ESCALATION_WORDS: readonly string[] = [
-  'human', 'agent', 'person', 'operator', 'talk to a person',
-  'humain', 'conseiller', "parler à quelqu'un",
-  'humano', 'persona', 'agente', 'hablar con alguien',
-  'pessoa', 'atendente', 'falar com alguém',
+  'human', 'agent', 'person', 'operator', 'talk to a person', 'talk to a human', 'speak to a person',
+  'speak to a human', 'talk to someone', 'real person',
+  'humain', 'conseiller', "parler à quelqu'un", 'parler à un humain', 'parler à une personne',
+  'parler à un conseiller',
+  'humano', 'persona', 'agente', 'hablar con alguien', 'hablar con una persona', 'hablar con un agente',
+  'pessoa', 'atendente', 'falar com alguém', 'falar com uma pessoa', 'falar com um atendente',
 ];
 
 /** The offline assistant's "talk to a person" button (`HANDOFF_CHOICE` in `assistant/kb/assistant.ts`). */

@@ -56,9 +56,19 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SQLite.Database
   });
 }
 
-function migrateWith(db: Db): () => Promise<string[]> {
+/**
+ * The migrator of this store's schema. On Postgres it is told the current schema: otherwise Kysely
+ * takes another schema's migration tables (a second app, or a test) for ours and fails.
+ */
+export async function migratorFor(db: Db, dialect: 'sqlite' | 'postgres'): Promise<Migrator> {
+  if (dialect === 'sqlite') return new Migrator({ db, provider: migrationProvider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return new Migrator({ db, provider: migrationProvider, migrationTableSchema: rows[0]!.schema });
+}
+
+function migrateWith(db: Db, dialect: 'sqlite' | 'postgres'): () => Promise<string[]> {
   return async () => {
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const migrator = await migratorFor(db, dialect);
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -76,7 +86,7 @@ export function openStore(opts: OpenDbOptions): Store {
     return {
       db,
       dialect: 'postgres',
-      migrate: migrateWith(db),
+      migrate: migrateWith(db, 'postgres'),
       async ping() {
         await sql`select 1`.execute(db);
       },
@@ -103,7 +113,7 @@ export function openStore(opts: OpenDbOptions): Store {
   return {
     db,
     dialect: 'sqlite',
-    migrate: migrateWith(db),
+    migrate: migrateWith(db, 'sqlite'),
     async ping() {
       await sql`select 1`.execute(db);
     },

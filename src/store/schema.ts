@@ -232,6 +232,57 @@ export interface CampaignMembersTable {
   updated_at: number;
 }
 
+/** An operator of the console (`admin` or `agent`); the password is stored as a scrypt hash. */
+export interface OperatorsTable {
+  id: string;
+  username: string;
+  display_name: string;
+  role: 'admin' | 'agent';
+  /** `scrypt$<N>$<r>$<p>$<salt base64>$<hash base64>`. */
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+  disabled_at: number | null;
+}
+
+/** A console session: `id` is the SHA-256 of the cookie's token. */
+export interface OperatorSessionsTable {
+  id: string;
+  operator_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+/** Failed sign-ins per username, for lockout. */
+export interface LoginAttemptsTable {
+  subject: string;
+  failures: number;
+  window_start: number;
+  locked_until: number | null;
+}
+
+/** A person waiting for a human (`queued`) or held by an agent (`assigned`): the assistant pauses then. */
+export interface HandoffsTable {
+  person_id: string;
+  state: 'queued' | 'assigned';
+  operator_id: string | null;
+  /** `person_asked`, `person_tapped`, `assistant_detected`, `operator`. */
+  reason: string;
+  /** The channel the request came from. */
+  channel: string;
+  requested_at: number;
+  assigned_at: number | null;
+  updated_at: number;
+}
+
+/** When operators last read a person's conversation (unread counts). */
+export interface ConsoleReadsTable {
+  person_id: string;
+  read_at: number;
+}
+
 export interface Database {
   people: PeopleTable;
   contacts: ContactsTable;
@@ -248,4 +299,9 @@ export interface Database {
   export_links: ExportLinksTable;
   campaigns: CampaignsTable;
   campaign_members: CampaignMembersTable;
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  login_attempts: LoginAttemptsTable;
+  handoffs: HandoffsTable;
+  console_reads: ConsoleReadsTable;
 }

@@ -390,6 +390,8 @@ describe('a human, always reachable', () => {
     expect((await auditOf(asked.id)).map((a) => [a.action, a.reason_code])).toEqual([
       ['policy.escalate', 'escalation_word'],
       ['handoff.requested', 'person_asked'],
+      // …and the person waits in the agents' queue (docs/console.md).
+      ['handoff.queued', 'person_asked'],
     ]);
   });
 });

@@ -34,6 +34,8 @@ describe.each(DIALECTS)('%s', (dialect) => {
       export_links: 1,
       campaign_members: 1,
       link_attempts: 1,
+      handoffs: 1,
+      console_reads: 1,
     });
     const after = await dumpAll(db);
     for (const table of ALL_TABLES) {

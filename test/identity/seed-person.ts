@@ -227,6 +227,20 @@ export async function seedPerson(db: Db, tag: string, phone: string, tgUser: str
       lockouts: 0,
     })
     .execute();
+  await db
+    .insertInto('handoffs')
+    .values({
+      person_id: personId,
+      state: 'queued',
+      operator_id: null,
+      reason: 'person_asked',
+      channel: 'telegram',
+      requested_at: t,
+      assigned_at: null,
+      updated_at: t,
+    })
+    .execute();
+  await db.insertInto('console_reads').values({ person_id: personId, read_at: t }).execute();
   return { personId, whatsapp: wa, telegram: tg, messageIds };
 }
 
@@ -247,6 +261,8 @@ export const ALL_TABLES = [
   'export_links',
   'campaigns',
   'campaign_members',
+  'handoffs',
+  'console_reads',
 ] as const;
 
 export async function dumpAll(db: Db): Promise<Record<string, unknown[]>> {

@@ -292,3 +292,25 @@ describe('postgres URL', () => {
     expect(pg.types.getTypeParser(20, 'text')('12')).toBe('12');
   });
 });
+
+describe.skipIf(!DIALECTS.includes('postgres'))('postgres schemas', () => {
+  it("migrates a schema of its own although another schema of the database has Kysely's tables", async () => {
+    const first = await openTestStore('postgres');
+    const second = await openTestStore('postgres');
+    try {
+      const tables = async (s: typeof first) =>
+        (
+          await sql<{
+            n: number;
+          }>`select count(*)::int as n from information_schema.tables where table_schema = current_schema()`.execute(
+            s.db,
+          )
+        ).rows[0]!.n;
+      expect(await tables(second)).toBe(await tables(first));
+      expect(await tables(second)).toBeGreaterThan(20);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});

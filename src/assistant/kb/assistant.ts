@@ -3,6 +3,14 @@ import type { Assistant, AssistantReply, AssistantRequest } from '../port.ts';
 import { decide } from './decide.ts';
 import type { Matcher } from './matcher.ts';
 import { HUMAN_WORDS, normaliseKeyword, phrasesFor, type Phrases } from './phrases.ts';
+
+/** A human word alone, or a phrase of several words anywhere ("I'd like to talk to a person"). */
+function asksForHuman(normalised: string): boolean {
+  if (HUMAN_WORDS.has(normalised)) return true;
+  const padded = ` ${normalised} `;
+  for (const w of HUMAN_WORDS) if (w.includes(' ') && padded.includes(` ${w} `)) return true;
+  return false;
+}
 import { answerIn, entryTitle, type KbEntry, type KnowledgeBase } from './schema.ts';
 
 /** A knowledge base with its trained matcher: one consistent version (see `KbSource`). */
@@ -53,7 +61,7 @@ export class KbAssistant implements Assistant {
   private onText(loaded: LoadedKb, text: string): AssistantReply[] {
     const ranked = loaded.matcher.rank(text, { k: 3 });
     const p = phrasesFor(ranked.language);
-    if (HUMAN_WORDS.has(normaliseKeyword(text))) return [handoff(p)];
+    if (asksForHuman(normaliseKeyword(text))) return [handoff(p)];
     const thresholds = loaded.matcher.thresholds;
     const d = decide(ranked, thresholds);
     // Between the scope and answer thresholds a single clear candidate is answered if it is in the
