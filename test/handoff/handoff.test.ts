@@ -63,7 +63,10 @@ describe.each(DIALECTS)('%s', (dialect) => {
     const fresh = await createSession(store.db, op.id, T0);
     await disableOperator(store.db, 'ada', T0 + 1);
     expect(await sessionFor(store.db, fresh.token, T0 + 2)).toBeUndefined();
-    expect(await signIn(store.db, 'ada', 'correct horse battery', T0 + 3)).toEqual({ ok: false, reason: 'invalid' });
+    expect(await signIn(store.db, 'ada', 'correct horse battery', T0 + 3)).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
   });
 
   it('locks a username after five wrong passwords for 15 minutes', async () => {
