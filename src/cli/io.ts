@@ -44,3 +44,26 @@ export async function openExistingStore(
   process.exitCode = 2;
   return undefined;
 }
+
+/**
+ * Runs `work` on the configured database (see `openExistingStore`) and closes it. An error of one of
+ * the `expected` classes is printed and exits with 2; others propagate.
+ */
+export async function withExistingStore(
+  program: Command,
+  io: CliIo,
+  work: (store: Store & { config: Config }) => Promise<void>,
+  expected: (new (...args: never[]) => Error)[] = [],
+): Promise<void> {
+  const store = await openExistingStore(program, io);
+  if (!store) return;
+  try {
+    await work(store);
+  } catch (err) {
+    if (!expected.some((E) => err instanceof E)) throw err;
+    io.err((err as Error).message);
+    process.exitCode = 2;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createOperator, disableOperator, OperatorError } from '../console/server/auth.ts';
-import { consoleIo, openExistingStore, type CliIo } from './io.ts';
+import { consoleIo, withExistingStore, type CliIo } from './io.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -55,55 +55,45 @@ export function registerOperator(program: Command, io: CliIo = consoleIo): void 
         return;
       }
       const password = o.passwordStdin ? await readStdin() : await askPassword('Password: ');
-      const store = await openExistingStore(program, io);
-      if (!store) return;
-      try {
-        const created = await createOperator(store.db, {
-          username,
-          password,
-          role: o.role,
-          displayName: o.name,
-        });
-        io.out(`Operator ${created.username} (${created.role}) created. Sign in at /console.`);
-      } catch (err) {
-        if (!(err instanceof OperatorError)) throw err;
-        io.err(err.message);
-        process.exitCode = 2;
-      } finally {
-        await store.close();
-      }
+      await withExistingStore(
+        program,
+        io,
+        async (store) => {
+          const created = await createOperator(store.db, {
+            username,
+            password,
+            role: o.role as 'admin' | 'agent',
+            displayName: o.name,
+          });
+          io.out(`Operator ${created.username} (${created.role}) created. Sign in at /console.`);
+        },
+        [OperatorError],
+      );
     });
   op.command('list')
     .description('List operator accounts')
     .action(async () => {
-      const store = await openExistingStore(program, io);
-      if (!store) return;
-      try {
+      await withExistingStore(program, io, async (store) => {
         const ops = await store.db.selectFrom('operators').selectAll().orderBy('username').execute();
         if (ops.length === 0) io.out('No operators yet: passerelle operator add <username> --role admin');
         for (const o of ops)
           io.out(
             `${o.username}\t${o.role}\t${o.display_name}${o.disabled_at !== null ? '\t(disabled)' : ''}`,
           );
-      } finally {
-        await store.close();
-      }
+      });
     });
   op.command('disable')
     .description('Disable an account and end its sessions')
     .argument('<username>')
     .action(async (username: string) => {
-      const store = await openExistingStore(program, io);
-      if (!store) return;
-      try {
-        await disableOperator(store.db, username);
-        io.out(`Operator ${username} disabled.`);
-      } catch (err) {
-        if (!(err instanceof OperatorError)) throw err;
-        io.err(err.message);
-        process.exitCode = 2;
-      } finally {
-        await store.close();
-      }
+      await withExistingStore(
+        program,
+        io,
+        async (store) => {
+          await disableOperator(store.db, username);
+          io.out(`Operator ${username} disabled.`);
+        },
+        [OperatorError],
+      );
     });
 }

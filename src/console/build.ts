@@ -1,4 +1,5 @@
 import { build } from 'esbuild';
+import { escapeHtml } from '../core/html.ts';
 import { fileURLToPath } from 'node:url';
 
 /** The console's entry point: a Preact app (`ui/main.ts`) that imports its stylesheet. */
@@ -43,18 +44,6 @@ export function buildConsole(): Promise<ConsoleAssets> {
     return { js: js.text, css: css.text };
   });
   return cached;
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 /**

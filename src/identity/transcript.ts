@@ -1,4 +1,5 @@
 import type { MessageContent, TemplateParameter } from '../core/content.ts';
+import { escapeHtml } from '../core/html.ts';
 import type { ExportContent, ExportMessage, PersonExport } from './export-format.ts';
 
 /**
@@ -273,18 +274,7 @@ export function renderMarkdown(exp: PersonExport, opts: TranscriptOptions = {}):
   return `${out.join('\n')}\n`;
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]!);
-}
+export { escapeHtml };
 
 /** A BCP 47 tag safe for `lang`; anything else is `en` (the language of the labels). */
 function htmlLang(language: string | null): string {
