@@ -1,5 +1,14 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type PostgresPool,
+  type SchemaMetadata,
+  type TableMetadata,
+} from 'kysely';
 import type { Database } from './schema.ts';
 
 /**
@@ -90,6 +99,44 @@ export function openPostgres(url: string): PostgresHandle {
     },
     end: () => pool.end(),
   };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: wrapped }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaDialect({ pool: wrapped }) });
   return { db, pool, target };
+}
+
+/**
+ * Kysely's Postgres introspection reads the columns of every table of every schema. The migrator uses
+ * it only to ask whether its two tables exist, and a schema dropped meanwhile by another client (other
+ * apps, parallel tests) makes that catalog scan fail. This introspector looks at the current schema
+ * only, by name.
+ */
+class OwnSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const r = await sql<{ name: string }>`select current_schema() as name`.execute(this.db);
+    return r.rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const r = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, n.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p', 'v', 'm')`.execute(this.db);
+    return r.rows.map((t) => ({
+      name: t.name,
+      schema: t.schema,
+      isView: t.kind === 'v' || t.kind === 'm',
+      columns: [],
+    }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class OwnSchemaDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db);
+  }
 }
