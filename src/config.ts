@@ -51,10 +51,19 @@ export const ConfigSchema = z.object({
     .default('sqlite:./data/passerelle.db'),
   /** `sqlite` durability: `normal` survives process crashes, `full` also power loss (slower). */
   SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
+  /** The work queue: `local` (in this process) or a NATS JetStream server shared by several processes. */
   QUEUE_URL: z
     .string()
-    .regex(/^local$/, 'expected "local" (the NATS JetStream queue is not built yet)')
+    .regex(
+      /^(local|(nats|tls):\/\/([^\s/@]+@)?(\[[0-9A-Fa-f:.]+\]|[^\s/@:[\]]+)(:\d{1,5})?\/?)$/,
+      'expected "local" or a NATS server URL like nats://127.0.0.1:4222 (or tls://host:port)',
+    )
     .default('local'),
+  /** With a NATS `QUEUE_URL`: the JetStream stream (subjects `<name, lowercased>.work.*`). */
+  QUEUE_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a stream name: 1 to 64 letters, digits, _ or -')
+    .default('PASSERELLE'),
   PASSERELLE_ADMIN_TOKEN: z.string().min(16, 'expected a token of at least 16 characters').optional(),
   /** Knowledge base file; default: the bundled sample business (`kb/sample/` of the package: en, fr, es, pt). */
   PASSERELLE_KB: nonEmpty.optional(),
@@ -198,6 +207,11 @@ const WHATSAPP_CREDENTIALS = [
   'WHATSAPP_PHONE_NUMBER_ID',
 ] as const;
 
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`: URLs may carry a password. */
+export function redactUrlPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@');
+}
+
 /** Thrown when configuration is invalid; `message` lists every bad key with what is expected. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -258,7 +272,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
         ? ''
         : given === undefined
           ? ''
-          : `, got ${JSON.stringify(given)}`;
+          : `, got ${JSON.stringify(typeof given === 'string' ? redactUrlPassword(given) : given)}`;
       problems.push(`${key}${sources[key] === 'file' ? ' (config file)' : ''}: ${issue.message}${shown}`);
     }
   }

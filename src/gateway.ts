@@ -35,6 +35,7 @@ import { WEBCHAT_ACCOUNT } from './channels/webchat/protocol.ts';
 import { deltaSink } from './channels/webchat/stream.ts';
 import type { ChannelName } from './core/channel.ts';
 import { LocalQueue } from './queue/local.ts';
+import { NatsQueue } from './queue/nats.ts';
 import type { WorkQueue } from './queue/port.ts';
 import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
 import { adminApiRoutes } from './server/admin-api.ts';
@@ -143,11 +144,22 @@ export class Gateway {
       requestTimeout: 30_000,
       connectionTimeout: 30_000,
     });
-    this.queue = new LocalQueue({
-      db: this.store.db,
-      logger: this.logger,
-      concurrency: config.PIPELINE_CONCURRENCY,
-    });
+    this.queue =
+      config.QUEUE_URL === 'local'
+        ? new LocalQueue({
+            db: this.store.db,
+            logger: this.logger,
+            concurrency: config.PIPELINE_CONCURRENCY,
+          })
+        : new NatsQueue({
+            url: config.QUEUE_URL,
+            stream: config.QUEUE_STREAM,
+            db: this.store.db,
+            logger: this.logger,
+            concurrency: config.PIPELINE_CONCURRENCY,
+            leaseMs: config.PIPELINE_LEASE_MS,
+            name: this.owner,
+          });
     this.policy = Gateway.loadPolicy(config);
     this.clock = opts.clock;
     const telegram = telegramSettingsFrom(config);
@@ -439,14 +451,20 @@ export class Gateway {
       this.whatsapp.graphUrl = `${local}/sandbox/graph`;
       this.sandbox.connect(`${local}/webhooks/whatsapp`);
     }
-    this.kbSource?.watch();
-    await this.queue.start(this.pipeline.handle);
-    this.dispatcher.start();
-    this.windows.start();
-    await this.sunset.start();
-    if (this.telegram && this.telegramIngest) {
-      await this.telegram.start(this.telegramIngest);
-      this.telegramUsername = this.config.TELEGRAM_BOT_USERNAME ?? (await this.telegram.username());
+    try {
+      this.kbSource?.watch();
+      await this.queue.start(this.pipeline.handle);
+      this.dispatcher.start();
+      this.windows.start();
+      await this.sunset.start();
+      if (this.telegram && this.telegramIngest) {
+        await this.telegram.start(this.telegramIngest);
+        this.telegramUsername = this.config.TELEGRAM_BOT_USERNAME ?? (await this.telegram.username());
+      }
+    } catch (err) {
+      // A worker that cannot start (the NATS server down…): stop listening too, and say why.
+      await this.stop().catch(() => {});
+      throw err;
     }
     this.state = 'running';
     return this.baseUrl;

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { InboundEvent } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import type { Db } from './db.ts';
@@ -185,6 +185,16 @@ export async function claimForKey(
   leaseMs: number,
   now = Date.now(),
 ): Promise<InboxItem[]> {
+  // Postgres, READ COMMITTED: two transactions claiming one key at once would each check "no older
+  // item is leased" against a snapshot without the other's lease, and both win. Only one transaction
+  // at a time may claim a key: the other claims nothing now (never waits, so no deadlock between
+  // group commits) and its queue tries again. SQLite serialises writers already.
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{
+      ok: boolean;
+    }>`select pg_try_advisory_xact_lock(hashtext(${`inbox:${orderingKey}`})) as ok`.execute(db);
+    if (!rows[0]?.ok) return [];
+  }
   return toItems(
     await claimForKeyQuery.all(db, { key: orderingKey, upTo, owner, leaseUntil: now + leaseMs, now }),
   );

@@ -48,6 +48,12 @@ describe('configuration', () => {
     expect(problems(() => load({ PORT: '70000', LOG_LEVEL: 'loud' }))).toHaveLength(2);
   });
 
+  it('masks the password of a URL it prints in an error', () => {
+    const p = problems(() => load({ QUEUE_URL: 'nats://worker:hunter2@nats.internal:99999999' }));
+    expect(p.join()).toContain('nats://worker:***@nats.internal');
+    expect(p.join()).not.toContain('hunter2');
+  });
+
   it('never prints a secret value in an error', () => {
     const p = problems(() => load({ PASSERELLE_ADMIN_TOKEN: 'short-secret' }));
     expect(p[0]).toMatch(/^PASSERELLE_ADMIN_TOKEN: expected a token of at least 16 characters$/);

@@ -91,3 +91,29 @@ describe.each(DIALECTS)('%s', (dialect) => {
     });
   });
 });
+
+describe.skipIf(!DIALECTS.includes('postgres'))('postgres: two workers claiming one key at once', () => {
+  it('never lease an older and a newer item of one conversation to two workers', async () => {
+    store = await openTestStore('postgres');
+    try {
+      let both = 0;
+      for (let round = 0; round < 60; round++) {
+        const key = `webchat:web:v${round}`;
+        const { accepted } = await commitToInbox(store.db, [
+          { ...msg(`r${round}.1`), orderingKey: key, dedupeKey: `r${round}.1` },
+          { ...msg(`r${round}.2`), orderingKey: key, dedupeKey: `r${round}.2` },
+        ]);
+        const [x, y] = accepted.map((a) => a.id);
+        // A takes the older item while B, at the same moment, looks at the key up to the newer one.
+        const [a, b] = await Promise.all([
+          store.db.transaction().execute((trx) => claimForKey(trx, key, x!, 'A', 60_000)),
+          store.db.transaction().execute((trx) => claimForKey(trx, key, y!, 'B', 60_000)),
+        ]);
+        if (a.some((i) => i.id === x) && b.some((i) => i.id === y) && !b.some((i) => i.id === x)) both++;
+      }
+      expect(both).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
