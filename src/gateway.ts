@@ -199,6 +199,8 @@ export class Gateway {
         ...(this.telegram ? { telegram: limitsFromProfile(this.policy.telegram) } : {}),
       },
       onNeedsTemplate: () => this.windows.wake(),
+      // On Postgres several processes may send from one number: its limits live in the database.
+      sharedLimits: this.store.dialect === 'postgres',
       leaseMs: config.OUTBOX_LEASE_MS,
       unknownGraceMs: config.OUTBOX_UNKNOWN_GRACE_MS,
     });

@@ -17,6 +17,7 @@ import {
 } from '../store/outbox.ts';
 import { combinedContent, planSends, recipientKey, type PlannedSend } from './plan.ts';
 import { BucketMap } from './rate-limit.ts';
+import { pauseSharedBucket, refundSharedToken, sweepSharedBuckets, takeSharedToken } from './shared-limit.ts';
 import type { PolicyProfile } from '../policy/profiles.ts';
 import { decideRetry, type RetryPolicy } from './retry.ts';
 import { settleFailure, settleSentIn } from './settle.ts';
@@ -57,6 +58,11 @@ export interface DispatcherOptions {
   concurrency?: number;
   /** Called after a send was refused because the window had closed (the window resolver acts). */
   onNeedsTemplate?: () => void;
+  /**
+   * Rate limits kept in the database and shared by every process sending (Postgres, several
+   * processes): without it each process allows the per-number and per-recipient limits in full.
+   */
+  sharedLimits?: boolean;
 }
 
 /** What a pass claimed, and how long to sleep after it. */
@@ -99,6 +105,8 @@ export class Dispatcher {
   private waiting = new Set<string>();
   /** The last pass stopped at the in-flight limit. */
   private full = false;
+  /** Time until the shared limits let a held-back send go (Infinity: none held back). */
+  private sharedWait = Infinity;
   /** Accounts whose credentials the provider refused, until a send from them succeeds again. */
   readonly suspended = new Map<string, { code: string; since: number }>();
 
@@ -186,6 +194,7 @@ export class Dispatcher {
     if (now - this.lastRecovery >= RECOVERY_EVERY_MS) {
       this.lastRecovery = now;
       await recoverExpiredLeases(trx, this.opts.unknownGraceMs, now);
+      if (this.opts.sharedLimits) await sweepSharedBuckets(trx, 60_000, now);
     }
     const limit = (this.opts.concurrency ?? 128) - this.inFlight.size;
     this.full = limit <= 0;
@@ -208,6 +217,7 @@ export class Dispatcher {
       waitFor: (row) => this.rateWait(row, now),
     });
     this.waiting = new Set(messages.map(recipientKey).filter((k) => this.busy.has(k)));
+    this.sharedWait = Infinity;
     const claimed = await this.claim(trx, reads, plan.sends, now);
     this.full = claimed.reads.length + claimed.launches.length >= limit;
     // More may be due than this pass read or could start: look again at once.
@@ -216,7 +226,7 @@ export class Dispatcher {
     const nextRecovery = this.lastRecovery + RECOVERY_EVERY_MS - now;
     const sleepMs = Math.max(
       1,
-      Math.min(plan.waitMs, next === undefined ? Infinity : next - now, nextRecovery),
+      Math.min(plan.waitMs, this.sharedWait, next === undefined ? Infinity : next - now, nextRecovery),
     );
     return { ...claimed, sleepMs, now };
   }
@@ -242,6 +252,7 @@ export class Dispatcher {
     );
     const launches: Launch[] = [];
     for (const send of sends) {
+      if (!(await this.takeShared(trx, send, now))) continue;
       const ids = [send.leader.id, ...send.members.map((m) => m.id)];
       const rows = await claimOutbox(trx, ids, owner, leaseMs, now);
       const leader = rows.find((r) => r.id === send.leader.id);
@@ -264,6 +275,34 @@ export class Dispatcher {
       launches.push({ key: send.key, leader, members });
     }
     return { reads: readRows, launches };
+  }
+
+  /**
+   * With shared limits: a token from the business number's bucket, then from the recipient's, in the
+   * database; when the recipient's refuses, the number's token is given back. Refused: the send waits,
+   * and the pass sleeps until a token is due.
+   */
+  private async takeShared(trx: Db, send: PlannedSend, now: number): Promise<boolean> {
+    const ch = send.leader.channel as ChannelName;
+    const l = this.opts.limits[ch];
+    if (!this.opts.sharedLimits || !l) return true;
+    const accountKey = `account:${ch}:${send.leader.account}`;
+    const acct = await takeSharedToken(trx, accountKey, l.accountPerSecond, l.accountPerSecond, now);
+    if (!acct.ok) {
+      this.sharedWait = Math.min(this.sharedWait, acct.waitMs);
+      return false;
+    }
+    const pair = await takeSharedToken(
+      trx,
+      `pair:${send.key}`,
+      l.recipient.burst,
+      l.recipient.perSecond,
+      now,
+    );
+    if (pair.ok) return true;
+    await refundSharedToken(trx, accountKey);
+    this.sharedWait = Math.min(this.sharedWait, pair.waitMs);
+    return false;
   }
 
   private rateWait(row: OutboxRow, now: number): number {
@@ -375,6 +414,15 @@ export class Dispatcher {
         .get(leader.channel as ChannelName)
         ?.get(leader.account, now)
         .pause(d.delayMs, now);
+      const l = this.opts.limits[leader.channel as ChannelName];
+      if (this.opts.sharedLimits && l)
+        await pauseSharedBucket(
+          this.db,
+          `account:${leader.channel}:${leader.account}`,
+          l.accountPerSecond,
+          d.delayMs,
+          now,
+        );
     }
     if (d.action === 'suspend') {
       this.suspended.set(`${leader.channel}:${leader.account}`, { code: String(f.code), since: now });

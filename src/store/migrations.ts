@@ -444,6 +444,21 @@ const migrations: Record<string, Migration> = {
         await db.schema.dropTable(t).ifExists().execute();
     },
   },
+  '0007_rate_buckets': {
+    // Send rate limits shared by several processes (Postgres): one token bucket row per business
+    // number and per recipient, refilled and taken in one statement.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('rate_buckets')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('tokens', 'double precision', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('rate_buckets').ifExists().execute();
+    },
+  },
 };
 
 /** Provides the in-code migrations to Kysely's `Migrator`, in name order. */

@@ -283,6 +283,13 @@ export interface ConsoleReadsTable {
   read_at: number;
 }
 
+/** A token bucket shared by the processes sending (see `outbox/shared-limit.ts`). */
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  updated_at: number;
+}
+
 export interface Database {
   people: PeopleTable;
   contacts: ContactsTable;
@@ -304,4 +311,5 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   handoffs: HandoffsTable;
   console_reads: ConsoleReadsTable;
+  rate_buckets: RateBucketsTable;
 }
