@@ -75,6 +75,8 @@ export const ConfigSchema = z.object({
   WHATSAPP_APP_SECRET: nonEmpty.optional(),
   WHATSAPP_ACCESS_TOKEN: nonEmpty.optional(),
   WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d+$/, 'expected the numeric phone number id').optional(),
+  /** WhatsApp Business Account id: `passerelle doctor` lists its message templates (not a credential). */
+  WHATSAPP_WABA_ID: z.string().regex(/^\d+$/, 'expected the numeric WhatsApp Business Account id').optional(),
   WHATSAPP_GRAPH_URL: url(['http:', 'https:']).default('https://graph.facebook.com'),
   WHATSAPP_API_VERSION: z
     .string()

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
+import { registerDoctor } from './doctor.ts';
 import { registerErase } from './erase.ts';
 import { registerExport } from './export.ts';
 import { registerImport } from './import.ts';
+import { registerInit } from './init.ts';
 import { registerKb } from './kb.ts';
 import { registerOperator } from './operator.ts';
 import { registerMigrate } from './migrate.ts';
@@ -21,6 +23,8 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError()
     .exitOverride();
   registerStart(program);
+  registerInit(program);
+  registerDoctor(program);
   registerMigrate(program);
   registerSandbox(program);
   registerKb(program);
