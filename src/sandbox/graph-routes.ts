@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context.ts';
+import type { SandboxTemplate } from './templates.ts';
 import { GraphError, invalidParameter, paramRequired } from './errors.ts';
 import { checkUpload } from './media.ts';
 import { parseMultipart } from './multipart.ts';
@@ -77,27 +78,39 @@ export function graphRoutes(ctx: SandboxContext, baseOf: (req: FastifyRequest) =
       async (req, reply) => sendGraphReply(reply, await upload(ctx, req)),
     );
 
-    app.get<{ Params: { version: string; mediaId: string }; Querystring: { phone_number_id?: string } }>(
-      '/:version/:mediaId',
-      async (req, reply) => {
-        const media = ctx.media.get(req.params.mediaId);
-        const pnid = req.query.phone_number_id;
-        if (!media || (pnid !== undefined && pnid !== ctx.business.phoneNumberId)) {
-          return sendGraphReply(reply, errorReply(unknownObject(req.params.mediaId, 'get')));
-        }
-        return sendGraphReply(reply, {
-          status: 200,
-          json: {
-            messaging_product: 'whatsapp',
-            url: ctx.media.issueUrl(media.id, baseOf(req)),
-            mime_type: media.mimeType,
-            sha256: media.sha256,
-            file_size: media.bytes.length,
-            id: media.id,
-          },
-        });
-      },
-    );
+    app.get<{
+      Params: { version: string; wabaId: string };
+      Querystring: { limit?: string; after?: string; fields?: string };
+    }>('/:version/:wabaId/message_templates', async (req, reply) => {
+      if (req.params.wabaId !== ctx.business.wabaId)
+        return sendGraphReply(reply, errorReply(unknownObject(req.params.wabaId, 'get')));
+      return sendGraphReply(reply, { status: 200, json: templateListing(ctx.templates, req.query) });
+    });
+
+    app.get<{
+      Params: { version: string; mediaId: string };
+      Querystring: { phone_number_id?: string; fields?: string };
+    }>('/:version/:mediaId', async (req, reply) => {
+      // The business phone number's own node (what set-up tools read).
+      if (req.params.mediaId === ctx.business.phoneNumberId)
+        return sendGraphReply(reply, { status: 200, json: phoneNumberNode(ctx, req.query.fields) });
+      const media = ctx.media.get(req.params.mediaId);
+      const pnid = req.query.phone_number_id;
+      if (!media || (pnid !== undefined && pnid !== ctx.business.phoneNumberId)) {
+        return sendGraphReply(reply, errorReply(unknownObject(req.params.mediaId, 'get')));
+      }
+      return sendGraphReply(reply, {
+        status: 200,
+        json: {
+          messaging_product: 'whatsapp',
+          url: ctx.media.issueUrl(media.id, baseOf(req)),
+          mime_type: media.mimeType,
+          sha256: media.sha256,
+          file_size: media.bytes.length,
+          id: media.id,
+        },
+      });
+    });
 
     app.delete<{ Params: { version: string; mediaId: string } }>('/:version/:mediaId', async (req, reply) => {
       if (!ctx.media.delete(req.params.mediaId)) {
@@ -150,4 +163,75 @@ async function upload(
     if (err instanceof GraphError) return errorReply(err);
     throw err;
   }
+}
+
+/** `+1 555-078-3881`, as the Graph API formats `display_phone_number` on the phone number node. */
+function formatDisplayNumber(digits: string): string {
+  if (digits.startsWith('1') && digits.length === 11)
+    return `+1 ${digits.slice(1, 4)}-${digits.slice(4, 7)}-${digits.slice(7)}`;
+  return `+${digits}`;
+}
+
+/** `GET /{phone-number-id}`: the sandbox's business number, with the fields asked for (`fields=`). */
+function phoneNumberNode(ctx: SandboxContext, fields: string | undefined): Record<string, unknown> {
+  const all: Record<string, unknown> = {
+    id: ctx.business.phoneNumberId,
+    display_phone_number: formatDisplayNumber(ctx.business.displayPhoneNumber),
+    verified_name: 'Passerelle Sandbox',
+    quality_rating: 'GREEN',
+    code_verification_status: 'VERIFIED',
+    platform_type: 'CLOUD_API',
+    throughput: { level: 'STANDARD' },
+  };
+  const wanted = (fields ?? 'verified_name,display_phone_number,quality_rating')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const out: Record<string, unknown> = { id: all.id };
+  for (const f of wanted) if (f in all) out[f] = all[f];
+  return out;
+}
+
+/**
+ * `GET /{waba-id}/message_templates`: the registry, one entry per template and language (as Meta
+ * lists them), all APPROVED, paged with `limit` and an `after` cursor.
+ */
+function templateListing(
+  templates: SandboxTemplate[],
+  q: { limit?: string; after?: string; fields?: string },
+): Record<string, unknown> {
+  const rows = templates.flatMap((t) =>
+    (t.languages ?? ['en_US']).map((language) => ({
+      id: `${t.name}:${language}`,
+      name: t.name,
+      language,
+      status: 'APPROVED',
+      category: (t.category ?? 'utility').toUpperCase(),
+      components: [
+        ...(t.header ? [{ type: 'HEADER', format: 'TEXT', text: t.header }] : []),
+        ...(t.body ? [{ type: 'BODY', text: t.body }] : []),
+        ...(t.footer ? [{ type: 'FOOTER', text: t.footer }] : []),
+        ...(t.quickReplies?.length
+          ? [{ type: 'BUTTONS', buttons: t.quickReplies.map((text) => ({ type: 'QUICK_REPLY', text })) }]
+          : []),
+      ],
+    })),
+  );
+  const limit = Math.max(1, Math.min(Number(q.limit) || 25, 1000));
+  const start = q.after ? Number(Buffer.from(q.after, 'base64url').toString()) || 0 : 0;
+  const page = rows.slice(start, start + limit);
+  const wanted = q.fields?.split(',').map((f) => f.trim());
+  const data = wanted
+    ? page.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k === 'id' || wanted.includes(k))))
+    : page;
+  const cursor = (n: number) => Buffer.from(String(n)).toString('base64url');
+  return {
+    data,
+    paging: {
+      cursors: { before: cursor(start), after: cursor(start + page.length) },
+      ...(start + limit < rows.length
+        ? { next: `?limit=${limit}&after=${cursor(start + page.length)}` }
+        : {}),
+    },
+  };
 }

@@ -142,7 +142,7 @@ describe('passerelle init', () => {
       '999999',
       CREDS.accessToken,
       CREDS.phoneNumberId,
-      '+1 555 078 3881',
+      // Verified: the display number comes from the phone number node, not asked.
       '102290129340398',
       ...NO_EXTRAS,
     ]);
@@ -153,9 +153,7 @@ describe('passerelle init', () => {
       `WHATSAPP_PHONE_NUMBER_ID: the sandbox at ${sandbox.graphUrl} emulates the phone number id ${CREDS.phoneNumberId}`,
     );
     expect(run.err).not.toContain(CREDS.accessToken);
-    // The sandbox has no phone number node: said plainly, not taken for a wrong id.
-    expect(run.out).toContain('Could not verify (the Passerelle sandbox');
-    expect(run.out).toContain('does not serve GET /{phone-number-id}');
+    expect(run.out).toContain('Verified: Passerelle Sandbox, +1 555-078-3881, quality GREEN.');
     const written = readJson(file);
     expect(written).toMatchObject({
       WHATSAPP_GRAPH_URL: sandbox.graphUrl,
@@ -163,7 +161,7 @@ describe('passerelle init', () => {
       WHATSAPP_APP_SECRET: CREDS.appSecret,
       WHATSAPP_ACCESS_TOKEN: CREDS.accessToken,
       WHATSAPP_PHONE_NUMBER_ID: CREDS.phoneNumberId,
-      WHATSAPP_DISPLAY_NUMBER: '+1 555 078 3881',
+      WHATSAPP_DISPLAY_NUMBER: '+15550783881',
       WHATSAPP_WABA_ID: '102290129340398',
     });
     expect(loadConfig({ env: {}, file }).whatsappMode).toBe('cloud');
