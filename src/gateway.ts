@@ -32,10 +32,11 @@ import { exportDownloadRoutes } from './server/export-download.ts';
 import { ConsoleEvents } from './console/server/events.ts';
 import { mountConsole, type MountedConsole } from './console/server/mount.ts';
 import { WEBCHAT_ACCOUNT } from './channels/webchat/protocol.ts';
+import { stop as stopEsbuild } from 'esbuild';
 import { deltaSink } from './channels/webchat/stream.ts';
 import type { ChannelName } from './core/channel.ts';
 import { LocalQueue } from './queue/local.ts';
-import { NatsQueue } from './queue/nats.ts';
+import type { NatsQueue } from './queue/nats.ts';
 import type { WorkQueue } from './queue/port.ts';
 import { mountSandbox, type MountedSandbox } from './sandbox/mount.ts';
 import { adminApiRoutes } from './server/admin-api.ts';
@@ -113,6 +114,8 @@ export class Gateway {
   private constructor(
     readonly config: Config,
     opts: GatewayOptions,
+    /** The NATS queue class, loaded only when `QUEUE_URL` names a NATS server (its client costs memory). */
+    nats?: typeof NatsQueue,
   ) {
     this.logger = opts.logger ?? createLogger(config.LOG_LEVEL);
     this.store = openStore({ url: config.DATABASE_URL, synchronous: config.SQLITE_SYNCHRONOUS });
@@ -151,7 +154,7 @@ export class Gateway {
             logger: this.logger,
             concurrency: config.PIPELINE_CONCURRENCY,
           })
-        : new NatsQueue({
+        : new nats!({
             url: config.QUEUE_URL,
             stream: config.QUEUE_STREAM,
             db: this.store.db,
@@ -361,7 +364,8 @@ export class Gateway {
 
   /** Builds a gateway: opens the store and runs migrations; call `start()` to serve. */
   static async create(opts: GatewayOptions): Promise<Gateway> {
-    const gw = new Gateway(opts.config, opts);
+    const nats = opts.config.QUEUE_URL === 'local' ? undefined : (await import('./queue/nats.ts')).NatsQueue;
+    const gw = new Gateway(opts.config, opts, nats);
     try {
       await gw.assistantReady;
       await gw.store.migrate();
@@ -418,6 +422,9 @@ export class Gateway {
       onOutbox: () => this.dispatcher.wake(),
       clock: this.clock,
     });
+    // Both front ends are built: esbuild's service process is not needed any more (~20 MB). It starts
+    // again by itself if anything builds later.
+    await stopEsbuild();
     await this.app.register(adminApiRoutes, {
       db: this.store.db,
       policy: this.policy,
