@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { within } from './core/async.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -523,15 +524,4 @@ export class Gateway {
     await this.store.close();
     this.state = 'stopped';
   }
-}
-
-/** Whether `p` settles before `deadline` (epoch ms). */
-async function within(p: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>(
-    (r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
-  );
-  const r = await Promise.race([p.then(() => true as const), late]);
-  clearTimeout(timer);
-  return r;
 }

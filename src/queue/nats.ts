@@ -1,4 +1,5 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { within } from '../core/async.ts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
@@ -416,15 +417,4 @@ export class NatsQueue implements WorkQueue {
       this.opts.logger.debug({ err, inboxId: h.id }, 'could not settle a NATS message');
     }
   }
-}
-
-/** Whether `p` settles before `deadline` (epoch ms). */
-async function within(p: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>(
-    (r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
-  );
-  const r = await Promise.race([p.then(() => true as const), late]);
-  clearTimeout(timer);
-  return r;
 }
