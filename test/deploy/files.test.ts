@@ -78,15 +78,31 @@ function sourceFiles(dir: string): string[] {
 
 describe('Dockerfile', () => {
   const stages = dockerStages(read('Dockerfile'));
-  const [preamble, build, runtime] = stages as [Instruction[], Instruction[], Instruction[]];
+  const [preamble, build, compile, runtime] = stages as [
+    Instruction[],
+    Instruction[],
+    Instruction[],
+    Instruction[],
+  ];
   const has = (stage: Instruction[], op: string, args: RegExp | string) =>
     stage.some((i) => i.op === op && (typeof args === 'string' ? i.args === args : args.test(i.args)));
 
-  it('builds in two stages from node:20-bookworm-slim', () => {
-    expect(stages).toHaveLength(3);
+  it('builds in three stages from node:20-bookworm-slim: dependencies, compiled sources, runtime', () => {
+    expect(stages).toHaveLength(4);
     expect(preamble).toContainEqual({ op: 'ARG', args: 'NODE_IMAGE=node:20-bookworm-slim' });
     expect(build[0]).toEqual({ op: 'FROM', args: '${NODE_IMAGE} AS deps' });
+    expect(compile[0]).toEqual({ op: 'FROM', args: '${NODE_IMAGE} AS build' });
     expect(runtime[0]).toEqual({ op: 'FROM', args: '${NODE_IMAGE}' });
+  });
+
+  it('compiles the sources in their own stage and copies dist/ after src/ (newer: it runs)', () => {
+    expect(has(compile, 'RUN', /npm ci --ignore-scripts/)).toBe(true);
+    expect(has(compile, 'COPY', 'tsconfig.json tsconfig.build.json ./')).toBe(true);
+    expect(has(compile, 'RUN', 'npm run build')).toBe(true);
+    const src = runtime.findIndex((i) => i.op === 'COPY' && i.args === 'src ./src');
+    const dist = runtime.findIndex((i) => i.op === 'COPY' && i.args === '--from=build /app/dist ./dist');
+    expect(src).toBeGreaterThan(0);
+    expect(dist).toBeGreaterThan(src);
   });
 
   it('installs the compiler for better-sqlite3 and the production dependencies in the build stage only', () => {
@@ -147,7 +163,7 @@ describe('npm ci --omit=dev', () => {
 
   it('keeps tsx, which bin/passerelle.js loads the TypeScript sources with', () => {
     expect(pkg.bin.passerelle).toBe('bin/passerelle.js');
-    expect(read('bin/passerelle.js')).toContain("from 'tsx/esm/api'");
+    expect(read('bin/passerelle.js')).toContain("import('tsx/esm/api')"); // when dist/ is absent or stale
     expect(pkg.dependencies.tsx).toBeDefined();
   });
 

@@ -2,7 +2,10 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 /** The widget's entry point (TypeScript, DOM only, no dependencies). */
-export const WIDGET_ENTRY = fileURLToPath(new URL('./widget.ts', import.meta.url));
+/** The TypeScript source, from the package root: the same from `src/` and from the compiled `dist/`. */
+export const WIDGET_ENTRY = fileURLToPath(
+  new URL('../../../../src/channels/webchat/widget/widget.ts', import.meta.url),
+);
 
 let cached: Promise<string> | undefined;
 
