@@ -116,7 +116,11 @@ describe('Telegram through the gateway (telegram-test-api, long polling)', () =>
     expect(calls).toHaveLength(2);
     // retry_after is the least wait Telegram accepts: the outbox's jitter only adds to it.
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
-    const [item] = await db().selectFrom('outbox').selectAll().where('kind', '=', 'message').execute();
+    // The bot's message is in the emulator a moment before the outbox settles it.
+    const item = await waitFor(async () => {
+      const [row] = await db().selectFrom('outbox').selectAll().where('kind', '=', 'message').execute();
+      return row?.state === 'sent' && row;
+    });
     expect(item).toMatchObject({ state: 'sent', attempts: 2, last_error_code: '429' });
   });
 
