@@ -353,9 +353,11 @@ export interface Reconciled {
 
 /**
  * A status notification echoed our idempotency key (`biz_opaque_callback_data`): the send reached the
- * provider. If the item is in doubt (parked after a crash or a timeout, or in flight with an expired
- * lease), settle it as sent, with the replies that were coalesced into it. An item in flight under a
- * live lease is left to its sender, which settles it when the API answers.
+ * provider. If the item is not settled yet (in doubt after a crash or a timeout, or still in flight),
+ * settle it as sent, with the replies that were coalesced into it. In flight under a live lease too:
+ * the sender may have died just after the API accepted the send, and this status is then the only
+ * proof there will ever be (waiting for the lease to expire would lose it and send the reply again).
+ * A live sender that answers later finds the item settled and leaves it (`settleSentIn`).
  */
 export async function reconcileByCallback(
   db: Db,
@@ -375,12 +377,7 @@ export async function reconcileByCallback(
     })
     .where('idempotency_key', '=', idempotencyKey)
     .where('provider_message_id', 'is', null)
-    .where((eb) =>
-      eb.or([
-        eb('state', 'in', ['unknown', 'pending']),
-        eb.and([eb('state', '=', 'sending'), eb('lease_until', '<', now)]),
-      ]),
-    )
+    .where('state', 'in', ['unknown', 'pending', 'sending'])
     .returning(['id', 'message_id'])
     .executeTakeFirst();
   if (!row) return undefined;
