@@ -55,20 +55,21 @@ export interface LoadResult {
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** One abort signal per run, listened to by every request in flight. */
-function runAbort(): AbortController {
+export function runAbort(): AbortController {
   const abort = new AbortController();
   setMaxListeners(0, abort.signal);
   return abort;
 }
 const START_DELAY_MS = 20;
 
-interface Recorder {
+/** Per body: when it left (or was due), when its answer ended, and its HTTP status (-1: failed). */
+export interface Recorder {
   start: Float64Array;
   end: Float64Array;
   status: Int16Array;
 }
 
-function recorder(n: number): Recorder {
+export function recorder(n: number): Recorder {
   return {
     start: new Float64Array(n).fill(NaN),
     end: new Float64Array(n).fill(NaN),
@@ -77,7 +78,7 @@ function recorder(n: number): Recorder {
 }
 
 /** One POST; resolves with the HTTP status, or -1 for a transport error, timeout or abort. Never rejects. */
-function post(agent: Agent, target: LoadTarget, b: SignedBody, signal: AbortSignal): Promise<number> {
+export function post(agent: Agent, target: LoadTarget, b: SignedBody, signal: AbortSignal): Promise<number> {
   return new Promise((resolve) => {
     const req = request(
       {
@@ -105,7 +106,8 @@ function post(agent: Agent, target: LoadTarget, b: SignedBody, signal: AbortSign
   });
 }
 
-function tally(
+/** The figures of requests `first`…`endIndex - 1` of a run. */
+export function tally(
   mode: 'closed' | 'open',
   rec: Recorder,
   first: number,

@@ -62,7 +62,7 @@ export class CpuMeter {
     let ours = 0;
     Object.entries(this.pids).forEach(([name, pid], i) => {
       out[name] = (cpuMs(pid) - this.before[i]!) / wall;
-      ours += out[name];
+      if (Number.isFinite(out[name])) ours += out[name]; // a process gone meanwhile: NaN
     });
     out.other = Math.max(0, (machineBusyMs() - this.busyBefore) / wall - ours);
     return out;

@@ -7,19 +7,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { installCleanup, killAllChildren } from './children.ts';
+import type { ClusterResult } from './cluster.ts';
+import { measureCluster, renderCluster } from './cluster.ts';
 import type { BenchPlan } from './plan.ts';
 import { parsePlan, UsageError } from './plan.ts';
 import { checkTargets, ratios } from './checks.ts';
 import { renderReport } from './report.ts';
 import type { TargetResult } from './scenario.ts';
 import { measureTarget } from './scenario.ts';
+import { SandboxProcess } from './sandbox-client.ts';
 
 function machine(): string {
   const c = cpus();
   return `Node ${process.version}, ${c.length} CPU(s) ${c[0]?.model.trim() ?? ''}, ${process.platform}`;
 }
 
-function writeJson(plan: BenchPlan, results: TargetResult[], startedAt: Date): string {
+function writeJson(
+  plan: BenchPlan,
+  results: TargetResult[],
+  cluster: ClusterResult | undefined,
+  startedAt: Date,
+): string {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = `${dir}latest.json`;
@@ -35,6 +43,7 @@ function writeJson(plan: BenchPlan, results: TargetResult[], startedAt: Date): s
       passerelle: checkTargets(results, 'passerelle'),
       'passerelle-full': checkTargets(results, 'passerelle-full'),
     },
+    ...(cluster ? { cluster } : {}),
   };
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
   return file;
@@ -49,8 +58,10 @@ async function main(): Promise<void> {
     killAllChildren();
     process.exit(1);
   }, plan.deadlineMs);
-  console.log(`bench: ${plan.quick ? 'quick' : 'full'} run of ${plan.targets.join(', ')} on ${machine()}`);
+  const names = [...plan.targets, ...(plan.cluster ? ['cluster'] : [])];
+  console.log(`bench: ${plan.quick ? 'quick' : 'full'} run of ${names.join(', ')} on ${machine()}`);
   const results: TargetResult[] = [];
+  let cluster: ClusterResult | undefined;
   try {
     let maxRate = plan.maxRate;
     for (const name of plan.targets) {
@@ -64,13 +75,22 @@ async function main(): Promise<void> {
         `${Math.round(r.throughput.load.throughput)} req/s max, done in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       );
     }
+    if (plan.cluster) {
+      const sandbox = await SandboxProcess.start();
+      try {
+        cluster = await measureCluster(plan, sandbox, (line) => console.log(`bench: ${line}`));
+      } finally {
+        await sandbox.stop();
+      }
+    }
   } finally {
     clearTimeout(watchdog);
     killAllChildren();
   }
-  console.log('\n' + renderReport(plan, results, machine()));
+  if (results.length) console.log('\n' + renderReport(plan, results, machine()));
+  if (cluster) console.log('\n' + renderCluster(plan, cluster));
   console.log(
-    `\nResults: ${writeJson(plan, results, startedAt)} (run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s)`,
+    `\nResults: ${writeJson(plan, results, cluster, startedAt)} (run took ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s)`,
   );
   if (plan.clinc150) {
     // The offline matcher's figures (`bench/clinc150.ts`), after the load phases: no child is running.

@@ -25,6 +25,12 @@ export interface TargetOptions {
   graphUrl?: string;
   /** whatsapp-api-js bot: reply after the 200 (`offload`, default) or before it (`await`). */
   waReply?: 'offload' | 'await';
+  /** Passerelle: this `DATABASE_URL` (e.g. a Postgres schema) instead of a fresh SQLite file. */
+  databaseUrl?: string;
+  /** Passerelle: more environment (e.g. `QUEUE_URL`, `QUEUE_STREAM`). */
+  env?: Record<string, string>;
+  /** Name of the child process in logs and errors (default: the target's name). */
+  label?: string;
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -82,7 +88,7 @@ async function startPasserelle(name: TargetName, opts: TargetOptions): Promise<R
     ...credentials,
     PORT: String(port),
     HOST: '127.0.0.1',
-    DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
+    DATABASE_URL: opts.databaseUrl ?? `sqlite:${join(dir, 'bench.db')}`,
     LOG_LEVEL: 'warn',
     WHATSAPP_GRAPH_URL: opts.graphUrl,
     WHATSAPP_API_VERSION: GRAPH_VERSION,
@@ -90,13 +96,14 @@ async function startPasserelle(name: TargetName, opts: TargetOptions): Promise<R
     WHATSAPP_PAIR_BURST: '45',
     SHUTDOWN_TIMEOUT_MS: '1000',
     SQLITE_SYNCHRONOUS: name === 'passerelle-full' ? 'full' : 'normal',
+    ...opts.env,
   });
   const entry = process.env.BENCH_PASSERELLE_ENTRY;
   const root = process.env.BENCH_PASSERELLE_ROOT ?? ROOT;
   const args = entry ? [entry] : [join(root, 'bin/passerelle.js'), 'start'];
   // `BENCH_PASSERELLE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`: extra node flags (profiling).
   const nodeArgs = (process.env.BENCH_PASSERELLE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = startChild(name, args, {
+  const child = startChild(opts.label ?? name, args, {
     env,
     cwd: root,
     execArgv: [...nodeArgs, ...(entry ? ['--import', 'tsx'] : [])],

@@ -44,14 +44,12 @@ describe.each(DIALECTS)('%s: a status proves a send its sender never settled', (
     const [after] = await store.db.selectFrom('outbox').selectAll().execute();
     expect(after).toMatchObject({ state: 'sent', provider_message_id: 'wamid.1', lease_owner: null });
     // Had the sender lived, its own settle finds the item settled and leaves it.
-    const settled = await store.db
-      .transaction()
-      .execute((trx) =>
-        settleSentIn(trx, 'worker-that-dies', leased!, [], 'wamid.1', {
-          type: 'text',
-          text: 'We open at 9.',
-        }),
-      );
+    const settled = await store.db.transaction().execute((trx) =>
+      settleSentIn(trx, 'worker-that-dies', leased!, [], 'wamid.1', {
+        type: 'text',
+        text: 'We open at 9.',
+      }),
+    );
     expect(settled).toBe(false);
   });
 });
