@@ -15,8 +15,8 @@ export interface IdentitySubject {
   contactId: string;
   messageId: string;
   channel: string;
-  /** The person's remembered language, if any. */
-  language?: string | null | undefined;
+  /** The person's remembered language, if any: read only when there is something to say. */
+  language: () => Promise<string | null | undefined>;
 }
 
 /** What the identity step made of a message: the replies to send, and the person it now belongs to. */
@@ -66,16 +66,16 @@ export class IdentityGate {
     content: Parameters<typeof identityCommand>[0],
   ): Promise<IdentityOutcome | undefined> {
     const cmd = identityCommand(content);
-    const lang = identityLanguage(cmd?.language, m.language);
+    // Most messages are neither a command nor on a closed channel: nothing read for them.
+    const closed = cmd ? undefined : this.opts.closedBy?.(m.channel, this.now());
+    if (!cmd && !closed) return undefined;
+    const lang = identityLanguage(cmd?.language, await m.language());
     const text = (t: string): AssistantReply => ({
       content: { type: 'text', text: t },
       intent: INTENT,
       language: lang,
     });
-    if (!cmd) {
-      const closed = this.opts.closedBy?.(m.channel, this.now());
-      return closed ? this.redirect(trx, m, closed, lang, text) : undefined;
-    }
+    if (!cmd) return this.redirect(trx, m, closed!, lang, text);
     switch (cmd.kind) {
       case 'link':
         return { command: cmd.kind, replies: [text(await this.issue(trx, m, lang))] };

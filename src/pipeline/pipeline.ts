@@ -163,7 +163,7 @@ export class Pipeline {
         contactId: m.contactId,
         messageId: m.messageId,
         channel: m.event.channel,
-        language: (await replyContext(trx, m.conversationId))?.language,
+        language: async () => (await replyContext(trx, m.conversationId))?.language,
       },
       m.event.content,
     );
