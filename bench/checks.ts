@@ -18,6 +18,9 @@ export interface Ratios {
   passerelleOverWaApiJs?: number;
   passerelleFullOverBare?: number;
   passerelleFullOverWaApiJs?: number;
+  /** Baseline (c), the least a durable receiver does, over (a): what durability alone costs here. */
+  durableOverBare?: number;
+  passerelleOverDurable?: number;
   cpuPerRequest: { passerelleOverBare?: number; passerelleOverWaApiJs?: number };
 }
 
@@ -44,6 +47,8 @@ export function ratios(results: TargetResult[]): Ratios {
     passerelleOverWaApiJs: ratio(tp('passerelle'), tp('wa-api-js')),
     passerelleFullOverBare: ratio(tp('passerelle-full'), tp('bare')),
     passerelleFullOverWaApiJs: ratio(tp('passerelle-full'), tp('wa-api-js')),
+    durableOverBare: ratio(tp('durable'), tp('bare')),
+    passerelleOverDurable: ratio(tp('passerelle'), tp('durable')),
     cpuPerRequest: {
       passerelleOverBare: ratio(cpu('passerelle'), cpu('bare')),
       passerelleOverWaApiJs: ratio(cpu('passerelle'), cpu('wa-api-js')),

@@ -52,13 +52,13 @@ export interface ClusterPlan {
   required: boolean;
 }
 
-const ALL_TARGETS: TargetName[] = ['bare', 'wa-api-js', 'passerelle', 'passerelle-full'];
+const ALL_TARGETS: TargetName[] = ['bare', 'durable', 'wa-api-js', 'passerelle', 'passerelle-full'];
 /** The scaling scenario, named in `--targets` like a system. */
 const CLUSTER = 'cluster';
 
-const USAGE = `Usage: npm run bench -- [--quick] [--targets=bare,wa-api-js,passerelle,passerelle-full,cluster] [--cluster-runs=N] [--wa-await] [--wait-quiet] [--no-clinc150]
+const USAGE = `Usage: npm run bench -- [--quick] [--targets=bare,durable,wa-api-js,passerelle,passerelle-full,cluster] [--cluster-runs=N] [--wa-await] [--wait-quiet] [--no-clinc150]
   --quick      short run (about 55 s): shorter phases, no SQLITE_SYNCHRONOUS=full run, no light e2e rate
-  --targets    systems to measure (default: all four and cluster; --quick: the first three and cluster);
+  --targets    systems to measure (default: all five and cluster; --quick: the first four and cluster);
                cluster = replies/s of Passerelle on SQLite, and of one and two processes on Postgres + NATS
                (BENCH_POSTGRES_URL, BENCH_NATS_URL; skipped when they do not answer, unless named here)
   --cluster-runs  measurements of each cluster setup (default 3; --quick: 1)
@@ -120,7 +120,7 @@ export function parsePlan(argv: string[]): BenchPlan {
     : 0;
   return {
     quick,
-    targets: targets ?? (quick ? ALL_TARGETS.slice(0, 3) : ALL_TARGETS),
+    targets: targets ?? (quick ? ALL_TARGETS.slice(0, 4) : ALL_TARGETS),
     warmupMs: quick ? 600 : 1500,
     durationMs: quick ? 1500 : 5000,
     concurrency: 32,

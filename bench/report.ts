@@ -7,6 +7,7 @@ import type { TargetName } from './targets.ts';
 /** How each system is named in the printed tables. */
 const LABELS: Record<TargetName, string> = {
   bare: '(a) bare node:http',
+  durable: '(c) durable node:http',
   'wa-api-js': '(b) whatsapp-api-js bot',
   passerelle: 'Passerelle',
   'passerelle-full': 'Passerelle, sync=FULL',
@@ -191,6 +192,10 @@ export function renderReport(plan: BenchPlan, results: TargetResult[], machine: 
   out.push('5. Ratios (same run)');
   out.push(`   throughput, Passerelle ÷ bare node:http:          ${fmtRatio(rt.passerelleOverBare)}`);
   out.push(`   throughput, Passerelle ÷ whatsapp-api-js bot:     ${fmtRatio(rt.passerelleOverWaApiJs)}`);
+  if (rt.durableOverBare !== undefined) {
+    out.push(`   throughput, durable node:http ÷ bare node:http:   ${fmtRatio(rt.durableOverBare)}`);
+    out.push(`   throughput, Passerelle ÷ durable node:http:       ${fmtRatio(rt.passerelleOverDurable)}`);
+  }
   if (rt.passerelleFullOverBare !== undefined) {
     out.push(`   throughput, Passerelle sync=FULL ÷ bare:          ${fmtRatio(rt.passerelleFullOverBare)}`);
     out.push(

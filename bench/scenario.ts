@@ -46,7 +46,7 @@ export interface TargetResult {
   e2eLight?: E2eResult;
 }
 
-const replies = (name: TargetName) => name !== 'bare';
+const replies = (name: TargetName) => name !== 'bare' && name !== 'durable';
 /** `--wait-quiet`: the rest of the machine counts as idle below this many cores. */
 const QUIET_CORES = 0.15;
 let senderBase = 1_000_000;

@@ -7,7 +7,7 @@ import { freePort, onExit, startChild, waitForHttp200 } from './children.ts';
 import { BENCH_SECRETS, GRAPH_VERSION, WEBHOOK_PATH } from './constants.ts';
 
 /** The systems under test. */
-export type TargetName = 'bare' | 'wa-api-js' | 'passerelle' | 'passerelle-full';
+export type TargetName = 'bare' | 'durable' | 'wa-api-js' | 'passerelle' | 'passerelle-full';
 
 /** A system under test, listening on 127.0.0.1. */
 export interface RunningTarget {
@@ -138,6 +138,8 @@ export function startTarget(name: TargetName, opts: TargetOptions = {}): Promise
   switch (name) {
     case 'bare':
       return startBaseline(name, 'bare-http.ts', {});
+    case 'durable':
+      return startBaseline(name, 'durable-http.ts', {});
     case 'wa-api-js':
       if (!opts.graphUrl) throw new Error('wa-api-js needs the sandbox Graph URL');
       return startBaseline(name, 'wa-api-js-bot.ts', {
