@@ -8,8 +8,8 @@ import type { InboundEvent } from '../core/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../queue/port.ts';
 import type { Db } from '../store/db.ts';
-import { groupCommit } from '../store/group-commit.ts';
-import { commitToInbox, type CommitResult } from '../store/inbox.ts';
+import type { CommitResult } from '../store/inbox.ts';
+import { inboxIngest } from '../store/inbox-ingest.ts';
 
 /** Telegram updates are small (a message, a button press); anything over 1 MB is refused with 413. */
 export const MAX_TELEGRAM_UPDATE_BYTES = 1024 * 1024;
@@ -37,7 +37,7 @@ export type TelegramIngest = (updates: unknown[]) => Promise<CommitResult & { ev
  */
 export function telegramIngest(opts: TelegramIngestOptions): TelegramIngest {
   const { db, queue, metrics, logger, botId } = opts;
-  const inbox = groupCommit(db);
+  const inbox = inboxIngest(db);
   return async (updates) => {
     const receivedAt = Date.now();
     const events: InboundEvent[] = [];
@@ -47,7 +47,7 @@ export function telegramIngest(opts: TelegramIngestOptions): TelegramIngest {
       else metrics.inbound.inc({ channel: 'telegram', kind: 'unknown', outcome: 'rejected' });
     }
     await resolveChoiceRefs(db, events);
-    const result = await inbox.run((trx) => commitToInbox(trx, events), 'ingest');
+    const result = await inbox.commit(events);
     for (const e of events) metrics.inbound.inc({ channel: 'telegram', kind: e.kind, outcome: 'received' });
     if (result.duplicates > 0)
       metrics.inbound.inc({ channel: 'telegram', kind: 'any', outcome: 'duplicate' }, result.duplicates);

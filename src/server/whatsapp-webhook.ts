@@ -5,8 +5,8 @@ import { verifySignature } from '../channels/whatsapp/signature.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../queue/port.ts';
 import type { Db } from '../store/db.ts';
-import { groupCommit } from '../store/group-commit.ts';
-import { commitToInbox, type CommitResult } from '../store/inbox.ts';
+import type { CommitResult } from '../store/inbox.ts';
+import { inboxIngest } from '../store/inbox-ingest.ts';
 
 /** Meta caps webhook payloads at 3 MB (spec §1.6); anything larger is refused with 413. */
 export const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
@@ -25,15 +25,16 @@ export interface WhatsAppWebhookOptions {
  * Nothing is processed in the request: the work queue takes it from the inbox. A body we cannot
  * trust or read gets a 4xx and changes nothing; a store failure gets a 503 so Meta retries.
  *
- * The requests of one turn of the event loop are committed together (`groupCommit`, ingest lane:
- * ahead of any background work); each is answered 200 only after the commit that holds its events.
+ * The requests of one turn of the event loop are committed together (`InboxIngest`: one insert, one
+ * commit, ahead of any background work); each is answered 200 only after the commit that holds its
+ * events.
  */
 export async function whatsappWebhookRoutes(
   app: FastifyInstance,
   opts: WhatsAppWebhookOptions,
 ): Promise<void> {
   const { db, queue, metrics } = opts;
-  const inbox = groupCommit(db);
+  const inbox = inboxIngest(db);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WEBHOOK_BYTES }, (_req, body, done) =>
@@ -82,8 +83,7 @@ export async function whatsappWebhookRoutes(
 
     let result: CommitResult;
     try {
-      const events = parsed.events;
-      result = await inbox.run((trx) => commitToInbox(trx, events), 'ingest');
+      result = await inbox.commit(parsed.events);
     } catch (err) {
       req.log.error({ err }, 'inbox commit failed');
       return respond(503, { error: 'temporarily unavailable' });

@@ -19,28 +19,45 @@ export interface InboxItem extends InboxRef {
 
 export type CommitResult = { accepted: InboxRef[]; duplicates: number };
 
-const insertRow = new Prepared<Record<keyof InboxTable, unknown>, { id: string; state: string }>((db) =>
-  db
-    .insertInto('inbox')
-    .values({
-      id: arg('id'),
-      channel: arg('channel'),
-      dedupe_key: arg('dedupe_key'),
-      kind: arg('kind'),
-      ordering_key: arg('ordering_key'),
-      account: arg('account'),
-      payload: arg('payload'),
-      state: arg('state'),
-      attempts: arg('attempts'),
-      lease_until: arg('lease_until'),
-      lease_owner: arg('lease_owner'),
-      received_at: arg('received_at'),
-      processed_at: arg('processed_at'),
-      last_error: arg('last_error'),
-      next_attempt_at: arg('next_attempt_at'),
-    })
-    .onConflict((oc) => oc.columns(['channel', 'dedupe_key']).doNothing())
-    .returning(['id', 'state']),
+/** Rows of one multi-row insert, at most: 64 × 15 parameters stays far below every dialect's limit. */
+const MAX_ROWS = 64;
+
+const COLUMNS = [
+  'id',
+  'channel',
+  'dedupe_key',
+  'kind',
+  'ordering_key',
+  'account',
+  'payload',
+  'state',
+  'attempts',
+  'lease_until',
+  'lease_owner',
+  'received_at',
+  'processed_at',
+  'last_error',
+  'next_attempt_at',
+] as const satisfies readonly (keyof InboxTable)[];
+
+/**
+ * `insert … values (…), (…), … on conflict do nothing returning id`: `n` rows in one statement, the
+ * duplicates (same channel and dedupe key as a stored row, or as an earlier row of the statement)
+ * left out. Compiled once per length; lengths are powers of two (see `insertRows`).
+ */
+const insertRows = new PreparedList<Record<keyof InboxTable, unknown[]>, { id: string; state: string }>(
+  (db, n) => {
+    const cols = Object.fromEntries(COLUMNS.map((c) => [c, args(c, n)])) as Record<keyof InboxTable, never[]>;
+    const rows = Array.from(
+      { length: n },
+      (_, i) => Object.fromEntries(COLUMNS.map((c) => [c, cols[c][i]])) as unknown as InboxTable,
+    );
+    return db
+      .insertInto('inbox')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['channel', 'dedupe_key']).doNothing())
+      .returning(['id', 'state']);
+  },
 );
 
 function inboxRow(e: InboundEvent, now: number): InboxTable {
@@ -65,27 +82,56 @@ function inboxRow(e: InboundEvent, now: number): InboxTable {
   };
 }
 
-/** Inserts the rows of one request; call inside a transaction when there are several. */
-async function insertEvents(db: Db, events: InboundEvent[], now: number): Promise<CommitResult> {
-  const accepted: InboxRef[] = [];
-  let duplicates = 0;
-  for (const e of events) {
-    const row = inboxRow(e, now);
-    const ins = await insertRow.first(db, row);
-    if (!ins) duplicates++;
-    else if (ins.state === 'pending') accepted.push({ id: row.id, orderingKey: row.ordering_key });
+/**
+ * Inserts the events of several requests (`batches`, in arrival order) with as few statements as
+ * possible: the rows in chunks whose sizes are powers of two (at most `MAX_ROWS`), so a handful of
+ * compiled statements serve every batch size. Call inside a transaction when there is more than one
+ * chunk. Returns, per batch, what was accepted and how many were duplicates.
+ */
+export async function insertInboxBatches(
+  db: Db,
+  batches: readonly (readonly InboundEvent[])[],
+  now = Date.now(),
+): Promise<CommitResult[]> {
+  const rows: InboxTable[] = [];
+  for (const events of batches) for (const e of events) rows.push(inboxRow(e, now));
+  const inserted = new Map<string, string>();
+  for (let at = 0; at < rows.length;) {
+    const left = rows.length - at;
+    const n = left >= MAX_ROWS ? MAX_ROWS : 2 ** Math.floor(Math.log2(left));
+    const chunk = rows.slice(at, at + n);
+    const values = Object.fromEntries(COLUMNS.map((c) => [c, chunk.map((r) => r[c])])) as Record<
+      keyof InboxTable,
+      unknown[]
+    >;
+    for (const r of await insertRows.all(db, n, values)) inserted.set(r.id, r.state);
+    at += n;
   }
-  return { accepted, duplicates };
+  let k = 0;
+  return batches.map((events) => {
+    const accepted: InboxRef[] = [];
+    let duplicates = 0;
+    for (let i = 0; i < events.length; i++) {
+      const row = rows[k++]!;
+      const state = inserted.get(row.id);
+      if (state === undefined) duplicates++;
+      else if (state === 'pending') accepted.push({ id: row.id, orderingKey: row.ordering_key });
+    }
+    return { accepted, duplicates };
+  });
 }
 
 /**
  * Commits parsed events to the inbox in one transaction. A repeated dedupe key is ignored (the
  * provider retried or duplicated a webhook): it is counted as a duplicate and has no further effect.
+ * Webhook routes go through `InboxIngest` (`inbox-ingest.ts`), which shares one statement and one
+ * commit among the requests of a turn of the event loop.
  */
 export async function commitToInbox(db: Db, events: InboundEvent[], now = Date.now()): Promise<CommitResult> {
   if (events.length === 0) return { accepted: [], duplicates: 0 };
-  if (events.length === 1 || db.isTransaction) return insertEvents(db, events, now);
-  return db.transaction().execute((trx) => insertEvents(trx, events, now));
+  const one = (trx: Db) => insertInboxBatches(trx, [events], now).then((r) => r[0]!);
+  if (events.length === 1 || db.isTransaction) return one(db);
+  return db.transaction().execute(one);
 }
 
 /**

@@ -159,5 +159,17 @@ describe.each(DIALECTS)('%s', (dialect) => {
       // With no budget, each group holds only its first unit.
       expect(transactions()).toBe(4);
     });
+
+    it('gives background work the smaller budget in a turn that also commits webhooks', async () => {
+      const gc = new GroupCommit(store.db, { budgetMs: Infinity, busyBudgetMs: 0 });
+      const transactions = countTransactions(store.db);
+      const background = ['b1', 'b2', 'b3'].map((name) => gc.run((trx) => person(trx, name)));
+      const ingest = gc.run((trx) => person(trx, 'w1'), 'ingest');
+      await Promise.all([...background, ingest]);
+      // First turn: the ingest group, then b1 alone (no budget left for b2); b2 and b3, with no
+      // webhook waiting any more, share the next turn's group.
+      expect(transactions()).toBe(3);
+      expect(await committedPeople()).toEqual(['b1', 'b2', 'b3', 'w1']);
+    });
   });
 });

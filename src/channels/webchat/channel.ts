@@ -3,8 +3,7 @@ import type { InboundMessageEvent } from '../../core/events.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { WorkQueue } from '../../queue/port.ts';
 import type { Db } from '../../store/db.ts';
-import { groupCommit } from '../../store/group-commit.ts';
-import { commitToInbox } from '../../store/inbox.ts';
+import { inboxIngest, type InboxIngest } from '../../store/inbox-ingest.ts';
 import { WebchatHub } from './hub.ts';
 import { originPolicy, type OriginPolicy } from './origin.ts';
 import { WebchatOutbound } from './outbound.ts';
@@ -32,7 +31,7 @@ export class WebchatChannel {
   readonly outbound: WebchatOutbound;
   readonly secret: SecretSource;
   readonly origins: OriginPolicy;
-  private readonly inbox;
+  private readonly inbox: InboxIngest;
 
   constructor(
     settings: WebchatSettings,
@@ -43,7 +42,7 @@ export class WebchatChannel {
     if (this.secret.origin === 'ephemeral')
       deps.logger.warn('WEBCHAT_SECRET is not set: web chat visitor tokens last until this process stops');
     this.origins = originPolicy(settings.origins, settings.publicUrl);
-    this.inbox = groupCommit(deps.db);
+    this.inbox = inboxIngest(deps.db);
   }
 
   /** The inbound event of one visitor message. */
@@ -68,7 +67,7 @@ export class WebchatChannel {
   async ingest(visitor: string, clientId: string, content: VisitorContent): Promise<{ duplicate: boolean }> {
     const { metrics, queue, logger } = this.deps;
     const event = WebchatChannel.event(visitor, clientId, content, Date.now());
-    const result = await this.inbox.run((trx) => commitToInbox(trx, [event]), 'ingest');
+    const result = await this.inbox.commit([event]);
     metrics.inbound.inc({ channel: 'webchat', kind: 'message', outcome: 'received' });
     if (result.duplicates > 0) metrics.inbound.inc({ channel: 'webchat', kind: 'any', outcome: 'duplicate' });
     // After the commit: a failure to schedule now is recovered by the queue's sweep.
