@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { newId } from '../core/ids.ts';
 import type { Db } from './db.ts';
 import type { ConsentsTable } from './schema.ts';
@@ -68,5 +69,6 @@ const latestQuery = new Prepared<
     .where('channel', '=', arg('channel'))
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc') // ids grow with time: two changes in one millisecond keep their order
-    .limit(1),
+    // A literal, not a bound limit: SQLite plans a statement with a bound limit again at every run.
+    .limit(sql.lit(1)),
 );

@@ -443,7 +443,9 @@ export type Line = {
 
 /** Messages held for a recipient (the window was closed when they were written), oldest first. */
 export async function heldFor(db: Db, line: Line): Promise<Pick<OutboxRow, 'id' | 'message_id'>[]> {
-  return heldQuery.all(db, line);
+  // Sorted here: the few held rows of a line come from the live index in its order, and an ORDER BY
+  // would build a temporary B-tree for each of the pipeline's calls (one per reply).
+  return (await heldQuery.all(db, line)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 const heldQuery = new Prepared<Line, Pick<OutboxRow, 'id' | 'message_id'>>((db) =>
@@ -455,8 +457,7 @@ const heldQuery = new Prepared<Line, Pick<OutboxRow, 'id' | 'message_id'>>((db) 
     .where('kind', '=', 'message')
     .where('recipient', '=', arg('recipient'))
     .where('channel', '=', arg('channel'))
-    .where('account', '=', arg('account'))
-    .orderBy('id'),
+    .where('account', '=', arg('account')),
 );
 
 /** Moves held items to `state` (`pending`: back in their line; `dead`: never sent), with a reason. */
