@@ -58,9 +58,11 @@ export class GroupCommit {
     // Measured at 1,000 webhooks/s: 5 ms keeps the ack p99 near 40 ms (10 ms: about 100 ms) and works
     // the backlog off as fast.
     this.#budgetMs = opts.budgetMs ?? 5;
-    // With webhooks arriving: 1 ms per turn took the closed-loop ingest from ~2,100 to ~4,000–4,400
-    // acknowledgements/s and the ack p99 at 1,000/s from ~35 to ~27 ms, for ~10% fewer replies/s
-    // when saturated (smaller groups); 1 ms in every turn cost ~15% of replies/s (bench/profile.ts).
+    // With webhooks arriving: 1 ms per turn took closed-loop ingest (32 connections) from ~2,000 to
+    // ~4,000–4,600 acknowledgements/s and the ack p99 at 1,000/s from ~35 to ~21 ms; replies sent
+    // during such a flood went from ~300 to ~150/s. The steady reply capacity (open loop at 1,000/s)
+    // did not move beyond noise (573–737 replies/s either way). A budget scaled with the turn's
+    // webhooks (5 ms down to 1 ms at 16) kept only half of the flood's gain. (bench/profile.ts)
     this.#busyBudgetMs = opts.busyBudgetMs ?? 1;
   }
 
