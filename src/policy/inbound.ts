@@ -54,10 +54,23 @@ const KEYWORD_RULES = [
 function match(words: readonly string[], normalised: string, phrases = false): string | undefined {
   if (!normalised) return undefined;
   const padded = ` ${normalised} `;
-  return words.find((w) => {
-    const n = normaliseKeyword(w);
-    return n === normalised || (phrases && n.includes(' ') && padded.includes(` ${n} `));
-  });
+  const forms = normalisedWords(words);
+  const i = forms.findIndex(
+    (n) => n === normalised || (phrases && n.includes(' ') && padded.includes(` ${n} `)),
+  );
+  return i < 0 ? undefined : words[i];
+}
+
+const normalisedLists = new WeakMap<readonly string[], string[]>();
+
+/** A profile's word list, normalised once (it is read for every inbound message). */
+function normalisedWords(words: readonly string[]): string[] {
+  let forms = normalisedLists.get(words);
+  if (!forms) {
+    forms = words.map(normaliseKeyword);
+    normalisedLists.set(words, forms);
+  }
+  return forms;
 }
 
 /** What the person wrote or tapped, as candidate keywords: a text, a button's id and label (not captions). */
