@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStore, type Store } from '../../src/store/db.ts';
+import { openStore, type Db, type Store } from '../../src/store/db.ts';
 
 /**
  * Stores for tests, on each dialect. SQLite: in memory, or a file in a fresh directory. Postgres: a
@@ -148,4 +148,15 @@ export async function readCommitted<R>(database: TestDatabase, query: string): P
   } finally {
     other.close();
   }
+}
+
+/** Counts the transactions Kysely starts on the store's connection. */
+export function countTransactions(db: Db): () => number {
+  let n = 0;
+  const original = db.transaction.bind(db);
+  (db as { transaction: typeof db.transaction }).transaction = () => {
+    n++;
+    return original();
+  };
+  return () => n;
 }

@@ -1,3 +1,4 @@
+import { textEvent } from '../helpers/events.ts';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InboundMessageEvent } from '../../src/core/events.ts';
@@ -62,18 +63,7 @@ function queue(db: Db, opts: Partial<NatsQueueOptions> = {}): NatsQueue {
 
 let seq = 0;
 function msg(from: string): InboundMessageEvent {
-  const id = `wamid.nats-${++seq}`;
-  return {
-    kind: 'message',
-    channel: 'whatsapp',
-    account: '106540352242922',
-    dedupeKey: `msg:${id}`,
-    orderingKey: `whatsapp:106540352242922:${from}`,
-    timestamp: Date.now(),
-    providerMessageId: id,
-    from: { channel: 'whatsapp', address: from, waId: from },
-    content: { type: 'text', text: 'hi' },
-  };
+  return textEvent(`wamid.nats-${++seq}`, from, { timestamp: Date.now() });
 }
 
 /** Commits one message per sender, in this order, and returns the inbox refs. */

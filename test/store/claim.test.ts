@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InboundMessageEvent } from '../../src/core/events.ts';
 import type { Store } from '../../src/store/db.ts';
 import {
   claimableForKey,
@@ -11,25 +10,12 @@ import {
   releaseInbox,
 } from '../../src/store/inbox.ts';
 import { DIALECTS, openTestStore } from '../helpers/db.ts';
+import { textEvent as msg } from '../helpers/events.ts';
 
 /** `claimForKey` is `claimableForKey` + `claimInbox` in one statement: the same items, in order. */
 let store: Store;
 
 const KEY = 'whatsapp:106540352242922:16505551234';
-
-function msg(id: string, from = '16505551234'): InboundMessageEvent {
-  return {
-    kind: 'message',
-    channel: 'whatsapp',
-    account: '106540352242922',
-    dedupeKey: `msg:${id}`,
-    orderingKey: `whatsapp:106540352242922:${from}`,
-    timestamp: 1_750_000_000_000,
-    providerMessageId: id,
-    from: { channel: 'whatsapp', address: from, waId: from },
-    content: { type: 'text', text: 'hi' },
-  };
-}
 
 async function three(): Promise<string[]> {
   const { accepted } = await commitToInbox(store.db, [msg('wamid.1'), msg('wamid.2'), msg('wamid.3')]);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InboundMessageEvent, StatusEvent } from '../../src/core/events.ts';
+import type { StatusEvent } from '../../src/core/events.ts';
 import { audit } from '../../src/store/audit.ts';
 import { consentsOf, recordConsent } from '../../src/store/consents.ts';
 import { openStore } from '../../src/store/db.ts';
@@ -26,26 +26,13 @@ import {
 import { conversationFor, replyContext, resolveContact, touchInbound } from '../../src/store/people.ts';
 import { parsePostgresUrl } from '../../src/store/postgres.ts';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/db.ts';
+import { textEvent as msg } from '../helpers/events.ts';
 
 /**
  * What differs between the dialects under the repositories: types of values read back, affected-row
  * counts, `returning`, `on conflict`, `like` on JSON text, the order of ties, migrations run twice.
  */
 let store: TestStore;
-
-function msg(id: string, from = '16505551234'): InboundMessageEvent {
-  return {
-    kind: 'message',
-    channel: 'whatsapp',
-    account: '106540352242922',
-    dedupeKey: `msg:${id}`,
-    orderingKey: `whatsapp:106540352242922:${from}`,
-    timestamp: 1_750_000_000_000,
-    providerMessageId: id,
-    from: { channel: 'whatsapp', address: from, waId: from },
-    content: { type: 'text', text: 'hi' },
-  };
-}
 
 const item = (key: string, recipient = '2') => ({
   idempotencyKey: key,

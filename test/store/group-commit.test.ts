@@ -3,7 +3,14 @@ import { newId } from '../../src/core/ids.ts';
 import type { Db } from '../../src/store/db.ts';
 import { GroupCommit } from '../../src/store/group-commit.ts';
 import { nested } from '../../src/store/sql.ts';
-import { DIALECTS, openTestStore, readCommitted, type Dialect, type TestStore } from '../helpers/db.ts';
+import {
+  countTransactions,
+  DIALECTS,
+  openTestStore,
+  readCommitted,
+  type Dialect,
+  type TestStore,
+} from '../helpers/db.ts';
 
 /**
  * Group commit keeps the guarantees of one transaction per unit: each unit is atomic, a unit's
@@ -26,17 +33,6 @@ function person(db: Db, name: string) {
     .insertInto('people')
     .values({ id: newId(), display_name: name, language: null, created_at: 0, updated_at: 0 })
     .execute();
-}
-
-/** Counts the transactions Kysely starts on the store's connection. */
-function countTransactions(db: Db): () => number {
-  let n = 0;
-  const original = db.transaction.bind(db);
-  (db as { transaction: typeof db.transaction }).transaction = () => {
-    n++;
-    return original();
-  };
-  return () => n;
 }
 
 /** Statements whose transaction fails at COMMIT (a deferred constraint violated). */

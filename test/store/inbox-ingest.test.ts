@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InboundMessageEvent } from '../../src/core/events.ts';
-import type { Db } from '../../src/store/db.ts';
 import { InboxIngest } from '../../src/store/inbox-ingest.ts';
-import { DIALECTS, openTestStore, readCommitted, type TestStore } from '../helpers/db.ts';
+import { countTransactions, DIALECTS, openTestStore, readCommitted, type TestStore } from '../helpers/db.ts';
+import { textEvent } from '../helpers/events.ts';
 
 /**
  * The webhook routes' ingest batcher: the requests of one turn of the event loop share one insert
@@ -10,19 +10,7 @@ import { DIALECTS, openTestStore, readCommitted, type TestStore } from '../helpe
  */
 let store: TestStore;
 
-function msg(id: string, from = '16505551234'): InboundMessageEvent {
-  return {
-    kind: 'message',
-    channel: 'whatsapp',
-    account: '106540352242922',
-    dedupeKey: `msg:${id}`,
-    orderingKey: `whatsapp:106540352242922:${from}`,
-    timestamp: 1_750_000_000_000,
-    providerMessageId: id,
-    from: { channel: 'whatsapp', address: from, waId: from },
-    content: { type: 'text', text: `text of ${id}` },
-  };
-}
+const msg = (id: string, from?: string) => textEvent(id, from, { text: `text of ${id}` });
 
 /** Inbox rows as another connection sees them: only what is committed. */
 async function committed(): Promise<{ dedupe_key: string; id: string }[]> {
@@ -30,17 +18,6 @@ async function committed(): Promise<{ dedupe_key: string; id: string }[]> {
     store.database,
     'select dedupe_key, id from inbox order by id',
   );
-}
-
-/** Counts the transactions Kysely starts on the store's connection. */
-function countTransactions(db: Db): () => number {
-  let n = 0;
-  const begin = db.transaction.bind(db);
-  (db as { transaction: typeof db.transaction }).transaction = () => {
-    n++;
-    return begin();
-  };
-  return () => n;
 }
 
 describe.each(DIALECTS)('%s', (dialect) => {

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InboundMessageEvent } from '../../src/core/events.ts';
 import type { Store } from '../../src/store/db.ts';
 import {
   claimInbox,
@@ -16,22 +15,9 @@ import {
 } from '../../src/store/outbox.ts';
 import { resolveContact } from '../../src/store/people.ts';
 import { DIALECTS, openTestStore } from '../helpers/db.ts';
+import { textEvent as msg } from '../helpers/events.ts';
 
 let store: Store;
-
-function msg(id: string, from = '16505551234'): InboundMessageEvent {
-  return {
-    kind: 'message',
-    channel: 'whatsapp',
-    account: '106540352242922',
-    dedupeKey: `msg:${id}`,
-    orderingKey: `whatsapp:106540352242922:${from}`,
-    timestamp: 1_750_000_000_000,
-    providerMessageId: id,
-    from: { channel: 'whatsapp', address: from, waId: from },
-    content: { type: 'text', text: 'hi' },
-  };
-}
 
 describe.each(DIALECTS)('%s', (dialect) => {
   beforeEach(async () => {
