@@ -85,6 +85,10 @@ export class LanguageDetector {
   readonly languages: string[];
   private readonly profiles = new Map<string, Profile>();
   private readonly exclusive = new Map<string, string>();
+  /** Per character gram, its log-likelihood in each language (candidate order); built once. */
+  private readonly table = new Map<string, Float64Array>();
+  /** The same for a gram a language never showed. */
+  private readonly unseen: Float64Array;
 
   /**
    * @param languages the candidate languages; the first is the fallback for empty or undecidable text.
@@ -106,6 +110,23 @@ export class LanguageDetector {
       for (const w of tokenise(FUNCTION_WORDS[lang] ?? ''))
         owners.set(w, (owners.get(w) ?? new Set()).add(lang));
     for (const [w, langs] of owners) if (langs.size === 1) this.exclusive.set(w, [...langs][0]!);
+    // Detection reads every gram of a message in every language: one lookup per gram, no logarithm.
+    const profiles = this.languages.map((lang) => this.profiles.get(lang)!);
+    const denominators = profiles.map((p) => Math.log(p.total + 5000));
+    this.unseen = Float64Array.from(denominators, (d) => Math.log(0.5) - d);
+    if (this.languages.length > 1)
+      for (const p of profiles)
+        for (const g of p.counts.keys())
+          if (!this.table.has(g))
+            this.table.set(
+              g,
+              Float64Array.from(
+                profiles,
+                (q, l) => Math.log((q.counts.get(g) ?? 0) + 0.5) - denominators[l]!,
+              ),
+            );
+    // The counts are in the table now; only learning (above, once) reads them.
+    this.profiles.clear();
   }
 
   /** The most likely language of `text` among the candidates. */
@@ -114,13 +135,13 @@ export class LanguageDetector {
     if (this.languages.length === 1) return { language: first, confidence: 1 };
     const gs = grams(text);
     if (!gs.length) return { language: first, confidence: 0 };
-    const scores = this.languages.map((lang) => {
-      const p = this.profiles.get(lang)!;
-      const denominator = Math.log(p.total + 5000);
-      let s = 0;
-      for (const g of gs) s += Math.log((p.counts.get(g) ?? 0) + 0.5) - denominator;
-      return s / Math.sqrt(gs.length);
-    });
+    const L = this.languages.length;
+    const sums = new Float64Array(L);
+    for (const g of gs) {
+      const row = this.table.get(g) ?? this.unseen;
+      for (let l = 0; l < L; l++) sums[l]! += row[l]!;
+    }
+    const scores = Array.from(sums, (s) => s / Math.sqrt(gs.length));
     for (const w of tokenise(text)) {
       const owner = this.exclusive.get(w);
       if (owner) scores[this.languages.indexOf(owner)]! += 3;
