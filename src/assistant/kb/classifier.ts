@@ -172,3 +172,93 @@ function rescale(model: SoftmaxModel): void {
   for (let i = 0; i < model.w.length; i++) model.w[i] = model.w[i]! * model.scale;
   model.scale = 1;
 }
+
+/**
+ * A multinomial naive-Bayes model over the same features: `logits(x)` are `log P(class) +
+ * sum_f x_f log P(f | class)`, with `P(f | class)` estimated from the classes' training vectors (their
+ * TF-IDF mass) with additive smoothing. A generative model, trained in one pass over the data, whose
+ * errors differ from the discriminative model's (`model.ts` mixes the two). Stored sparsely: most
+ * (feature, class) pairs were never seen and share their class's smoothed value, so a feature keeps
+ * only its seen classes, with the difference to that value.
+ */
+export class NaiveBayesModel {
+  /** Row `f` is `classOf` / `gain` [`start[f]`, `start[f + 1]`). */
+  private readonly start: Int32Array;
+  private readonly classOf: Int32Array;
+  private readonly gain: Float32Array;
+  /** log P(f | c) of a feature never seen with class `c`. */
+  private readonly unseen: Float64Array;
+  private readonly prior: Float64Array;
+
+  constructor(
+    xs: readonly SparseVector[],
+    ys: ArrayLike<number>,
+    features: number,
+    readonly classes: number,
+    smoothing: number,
+  ) {
+    const C = classes;
+    const total = new Float64Array(C);
+    const size = new Float64Array(C);
+    // Occurrences grouped by feature (counting sort), then merged per class within each feature.
+    const count = new Int32Array(features + 1);
+    xs.forEach((x, i) => {
+      size[ys[i]!]!++;
+      for (let j = 0; j < x.idx.length; j++) {
+        count[x.idx[j]! + 1]!++;
+        total[ys[i]!]! += x.val[j]!;
+      }
+    });
+    for (let f = 0; f < features; f++) count[f + 1]! += count[f]!;
+    const occClass = new Int32Array(count[features]!);
+    const occMass = new Float32Array(count[features]!);
+    const fill = count.slice(0, features);
+    xs.forEach((x, i) => {
+      for (let j = 0; j < x.idx.length; j++) {
+        const k = fill[x.idx[j]!]!++;
+        occClass[k] = ys[i]!;
+        occMass[k] = x.val[j]!;
+      }
+    });
+    const norm = Float64Array.from(total, (t) => Math.log(t + smoothing * features));
+    this.unseen = Float64Array.from(norm, (n) => Math.log(smoothing) - n);
+    const n = xs.length;
+    this.prior = Float64Array.from(size, (s) => Math.log(s + smoothing) - Math.log(n + smoothing * C));
+    this.start = new Int32Array(features + 1);
+    const classOf: number[] = [];
+    const gain: number[] = [];
+    const mass = new Float64Array(C);
+    const touched: number[] = [];
+    for (let f = 0; f < features; f++) {
+      for (let k = count[f]!; k < count[f + 1]!; k++) {
+        const c = occClass[k]!;
+        if (mass[c] === 0) touched.push(c);
+        mass[c]! += occMass[k]!;
+      }
+      for (const c of touched) {
+        // log(mass + a) - log(total + aF), less the unseen value log(a) - log(total + aF).
+        classOf.push(c);
+        gain.push(Math.log(mass[c]! + smoothing) - Math.log(smoothing));
+        mass[c] = 0;
+      }
+      touched.length = 0;
+      this.start[f + 1] = classOf.length;
+    }
+    this.classOf = Int32Array.from(classOf);
+    this.gain = Float32Array.from(gain);
+  }
+
+  /** Writes the class scores of `x` into `out` (length `classes`). */
+  logits(x: SparseVector, out: Float32Array): Float32Array {
+    let mass = 0;
+    for (let j = 0; j < x.val.length; j++) mass += x.val[j]!;
+    for (let c = 0; c < this.classes; c++) out[c] = this.prior[c]! + mass * this.unseen[c]!;
+    for (let j = 0; j < x.idx.length; j++) {
+      const f = x.idx[j]!;
+      const v = x.val[j]!;
+      for (let k = this.start[f]!; k < this.start[f + 1]!; k++)
+        out[this.classOf[k]!] = out[this.classOf[k]!]! + v * this.gain[k]!;
+    }
+    return out;
+  }
+}

@@ -1,4 +1,4 @@
-import { DEFAULT_SOFTMAX, softmax, trainSoftmax } from './classifier.ts';
+import { DEFAULT_SOFTMAX, NaiveBayesModel, softmax, trainSoftmax } from './classifier.ts';
 import type { SoftmaxModel, SoftmaxOptions } from './classifier.ts';
 import { DEFAULT_FEATURES, FeatureSpace } from './features.ts';
 import type { FeatureOptions } from './features.ts';
@@ -19,6 +19,13 @@ export interface ModelOptions {
   softmax: SoftmaxOptions;
   /** Rival classes per training example (restricted softmax). */
   rivals: number;
+  /**
+   * Naive Bayes mixed into the ranking: candidates are the likeliest by `logits + weight * naive-Bayes
+   * scores` (`NaiveBayesModel`, additive `smoothing`); 0 turns it off, and so does a sparse KB (see
+   * `functionWordsBelow`). Measured on CLINC150's train hold-outs: raw recall@1 +0.4 ("block") and +0.5
+   * ("fifth") points, mean of three seeds.
+   */
+  naiveBayes: { weight: number; smoothing: number };
   /** Candidates per message handed to the calibrator. */
   candidates: number;
   /** SGD steps at least this many (small KBs get more epochs). */
@@ -36,6 +43,7 @@ export const DEFAULT_MODEL: ModelOptions = {
   features: DEFAULT_FEATURES,
   softmax: DEFAULT_SOFTMAX,
   rivals: 16,
+  naiveBayes: { weight: 0.2, smoothing: 0.01 },
   candidates: 5,
   minSteps: 4000,
   functionWordsBelow: 20,
@@ -65,9 +73,12 @@ export interface Candidate {
 export class EntryModel {
   readonly space: FeatureSpace;
   private readonly classifier: SoftmaxModel;
+  private readonly bayes: NaiveBayesModel | undefined;
   private readonly similarity: ExampleSimilarity;
   private readonly retrieval: Retrieval;
   private readonly logits: Float32Array;
+  private readonly bayesLogits: Float32Array;
+  private readonly mixed: Float32Array;
   private readonly bm25: Float32Array;
 
   constructor(
@@ -90,9 +101,18 @@ export class EntryModel {
       epochs,
       dropout,
     });
+    // Naive Bayes in the ranking: measured on CLINC150 (100 questions per entry); on a sparse KB (the
+    // same rule again) it turned the bakery test KB's choice between two close entries into an answer.
+    const nb = opts.naiveBayes;
+    this.bayes =
+      nb.weight > 0 && !sparse
+        ? new NaiveBayesModel(xs, ys, this.space.size, entries, nb.smoothing)
+        : undefined;
     this.similarity = new ExampleSimilarity(xs, byClass(ys, entries), this.space.size);
     this.retrieval = new Retrieval(questions, sparse);
     this.logits = new Float32Array(entries);
+    this.bayesLogits = new Float32Array(entries);
+    this.mixed = new Float32Array(entries);
     this.bm25 = new Float32Array(entries);
   }
 
@@ -102,18 +122,28 @@ export class EntryModel {
   }
 
   /**
-   * The likeliest entries for a message, best first by the classifier, with their evidence. None when
-   * the message shares no feature with any example question ("hello", "asdf"): nothing to match on.
+   * The likeliest entries for a message, best first by the classifier (mixed with naive Bayes), with
+   * their evidence. None when the message shares no feature with any example question ("hello",
+   * "asdf"): nothing to match on.
    */
   candidates(text: string, language: string): Candidate[] {
     const { vector, unknownWords } = this.space.featurise(text, language);
     if (!vector.idx.length) return [];
     const logits = this.classifier.logits(vector, this.logits);
     const raw = Float64Array.from(logits);
+    // Candidates and their order come from the logits plus weighted naive-Bayes scores; the evidence
+    // stays the discriminative model's (naive-Bayes figures as evidence moved the calibrated operating
+    // point towards out-of-scope recall, at a lower in-scope accuracy: docs/kb-matcher.md).
+    const mixed = this.mixed;
+    if (this.bayes) {
+      const nb = this.bayes.logits(vector, this.bayesLogits);
+      const weight = this.opts.naiveBayes.weight;
+      for (let c = 0; c < this.entries; c++) mixed[c] = raw[c]! + weight * nb[c]!;
+    } else mixed.set(logits);
     const p = softmax(logits);
     let entropy = 0;
     for (const q of p) if (q > 0) entropy -= q * Math.log(q);
-    const top = topK(p, Math.min(this.opts.candidates, this.entries));
+    const top = topK(mixed, Math.min(this.opts.candidates, this.entries));
     const best = top[0]!;
     const second = top.length > 1 ? top[1]! : best;
     const bm25Max = this.retrieval.scores(text, language, this.bm25);
