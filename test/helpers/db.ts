@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { newId } from '../../src/core/ids.ts';
 import { openStore, type Db, type Store } from '../../src/store/db.ts';
 
 /**
@@ -159,4 +160,19 @@ export function countTransactions(db: Db): () => number {
     return original();
   };
   return () => n;
+}
+
+/** Statements whose transaction fails at COMMIT (a deferred constraint violated). */
+export async function failAtCommit(dialect: Dialect, trx: Db): Promise<void> {
+  const run = (sql: string) => trx.executeQuery({ sql, parameters: [] } as never);
+  if (dialect === 'sqlite') {
+    await run('pragma defer_foreign_keys = on');
+    await run(
+      `insert into contacts (id, person_id, channel, address, created_at, last_seen_at)
+       values ('${newId()}', 'no-such-person', 'whatsapp', '1', 0, 0)`,
+    );
+  } else {
+    await run('create table deferred_probe (k integer, unique (k) deferrable initially deferred)');
+    await run('insert into deferred_probe (k) values (1), (1)');
+  }
 }

@@ -6,9 +6,9 @@ import { nested } from '../../src/store/sql.ts';
 import {
   countTransactions,
   DIALECTS,
+  failAtCommit,
   openTestStore,
   readCommitted,
-  type Dialect,
   type TestStore,
 } from '../helpers/db.ts';
 
@@ -33,21 +33,6 @@ function person(db: Db, name: string) {
     .insertInto('people')
     .values({ id: newId(), display_name: name, language: null, created_at: 0, updated_at: 0 })
     .execute();
-}
-
-/** Statements whose transaction fails at COMMIT (a deferred constraint violated). */
-async function failAtCommit(dialect: Dialect, trx: Db): Promise<void> {
-  const run = (sql: string) => trx.executeQuery({ sql, parameters: [] } as never);
-  if (dialect === 'sqlite') {
-    await run('pragma defer_foreign_keys = on');
-    await run(
-      `insert into contacts (id, person_id, channel, address, created_at, last_seen_at)
-       values ('${newId()}', 'no-such-person', 'whatsapp', '1', 0, 0)`,
-    );
-  } else {
-    await run('create table deferred_probe (k integer, unique (k) deferrable initially deferred)');
-    await run('insert into deferred_probe (k) values (1), (1)');
-  }
 }
 
 describe.each(DIALECTS)('%s', (dialect) => {

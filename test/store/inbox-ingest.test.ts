@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InboundMessageEvent } from '../../src/core/events.ts';
 import { InboxIngest } from '../../src/store/inbox-ingest.ts';
-import { countTransactions, DIALECTS, openTestStore, readCommitted, type TestStore } from '../helpers/db.ts';
+import { groupCommit } from '../../src/store/group-commit.ts';
+import {
+  countTransactions,
+  DIALECTS,
+  failAtCommit,
+  openTestStore,
+  readCommitted,
+  type TestStore,
+} from '../helpers/db.ts';
 import { textEvent } from '../helpers/events.ts';
 
 /**
@@ -84,15 +92,50 @@ describe.each(DIALECTS)('%s', (dialect) => {
     expect((await committed()).map((r) => r.dedupe_key)).toEqual(ids.map((id) => `msg:${id}`));
   });
 
-  it('fails every request of a turn whose commit fails, storing none of them; the next turn works', async () => {
+  it("refuses only the request whose event the store refuses; the turn's other requests are stored", async () => {
     const ingest = new InboxIngest(store.db);
-    // A payload the store refuses: NOT NULL violated by the second request's event.
+    // NOT NULL violated by the second request's event: the batch's insert fails, then each request
+    // is inserted on its own.
     const bad = { ...msg('bad'), dedupeKey: null } as unknown as InboundMessageEvent;
-    const outcomes = await Promise.allSettled([ingest.commit([msg('ok')]), ingest.commit([bad])]);
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    const outcomes = await Promise.allSettled([
+      ingest.commit([msg('ok-1')]),
+      ingest.commit([msg('bad-neighbour'), bad]),
+      ingest.commit([msg('ok-2')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // The refused request is refused whole: its valid event is not stored either.
+    expect((await committed()).map((r) => r.dedupe_key)).toEqual(['msg:ok-1', 'msg:ok-2']);
+  });
+
+  it('fails every request of a turn whose COMMIT fails, storing none of them; the next turn works', async () => {
+    const ingest = new InboxIngest(store.db);
+    const requests = [ingest.commit([msg('a')]), ingest.commit([msg('b')])];
+    // Another unit of the same ingest group leaves a constraint that only COMMIT checks.
+    const saboteur = groupCommit(store.db).run((trx) => failAtCommit(dialect, trx), 'ingest');
+    const outcomes = await Promise.allSettled([...requests, saboteur]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(await committed()).toEqual([]);
-    const again = await ingest.commit([msg('ok')]);
-    expect(again.accepted).toHaveLength(1);
+    expect((await ingest.commit([msg('a')])).accepted).toHaveLength(1);
+    if (dialect === 'postgres') await store.db.schema.dropTable('deferred_probe').ifExists().execute();
+  });
+
+  it('fails the waiting requests when the transaction cannot start, then starts afresh', async () => {
+    const ingest = new InboxIngest(store.db);
+    const begin = store.db.transaction.bind(store.db);
+    let refuse = true;
+    (store.db as { transaction: typeof store.db.transaction }).transaction = () => {
+      if (!refuse) return begin();
+      refuse = false;
+      return {
+        execute: () => Promise.reject(new Error('connection refused')),
+      } as unknown as ReturnType<typeof begin>;
+    };
+    const outcomes = await Promise.allSettled([ingest.commit([msg('a')]), ingest.commit([msg('b')])]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    // A request after the failure is not left waiting behind the failed batch.
+    const later = await ingest.commit([msg('a')]);
+    expect(later.accepted).toHaveLength(1);
+    expect((await committed()).map((r) => r.dedupe_key)).toEqual(['msg:a']);
   });
 
   it('answers an empty request at once, storing nothing', async () => {
