@@ -76,13 +76,13 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[
 }
 
 /** A list edited by an override; `keyOf` is what `remove` matches. Unknown removals are problems. */
-function editList<T>(
-  base: T[],
+function editList<T, L extends readonly T[]>(
+  base: L,
   o: ListOverride<T> | undefined,
   keyOf: (t: T | string) => string,
   where: string,
   problems: string[],
-): T[] {
+): L | T[] {
   if (o === undefined) return base;
   if (Array.isArray(o)) return o;
   const removed = new Set((o.remove ?? []).map(keyOf));

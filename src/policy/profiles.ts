@@ -85,10 +85,10 @@ export interface PolicyProfile {
   /** `null`: the channel has no customer-service window. */
   window: WindowRule | null;
   /** A whole message equal to one of these (case and accents ignored) opts the person out. */
-  optOutWords: string[];
-  optInWords: string[];
+  optOutWords: readonly string[];
+  optInWords: readonly string[];
   /** A whole message equal to one of these asks for a human. */
-  escalationWords: string[];
+  escalationWords: readonly string[];
   /** Button ids that ask for a human (the assistant's "talk to a person" button). */
   escalationChoiceIds: string[];
   /** Business-initiated messages only to people with a recorded opt-in (spec §3). */
