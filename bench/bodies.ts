@@ -16,6 +16,18 @@ export interface TrafficSpec {
   senderPool: number;
 }
 
+let nextSender = 1_000_000;
+
+/**
+ * The traffic of a new phase: `count` messages from `senderPool` senders (default: one per message)
+ * that no other phase of this process uses, and a tag that makes its message ids unique.
+ */
+export function newTraffic(tag: string, count: number, senderPool = count): TrafficSpec {
+  const spec = { tag: `${tag}.${Date.now().toString(36)}`, count, senderBase: nextSender, senderPool };
+  nextSender += senderPool;
+  return spec;
+}
+
 /** The sender and message id of message `i` of a phase. */
 export interface MessageIdentity {
   /** Digits only, as Meta sends `from` and `wa_id`. */

@@ -1,4 +1,4 @@
-import { signedBodies, type TrafficSpec } from './bodies.ts';
+import { newTraffic, signedBodies } from './bodies.ts';
 import {
   BENCH_NATS_URL,
   clusterUnavailable,
@@ -69,7 +69,6 @@ export interface ClusterResult {
 }
 
 const GOAL = 1.3;
-let senderBase = 50_000_000;
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -104,13 +103,7 @@ async function measureSetup(
   const { store, processes } = SETUPS[setup];
   const count = Math.ceil((c.maxRate * (c.warmupMs + c.durationMs)) / 1000) + c.outstanding;
   // One sender per message: replies are never joined, and no recipient meets the pair limit.
-  const traffic: TrafficSpec = {
-    tag: `cluster.${setup}.${Date.now().toString(36)}`,
-    count,
-    senderBase,
-    senderPool: count,
-  };
-  senderBase += count;
+  const traffic = newTraffic(`cluster.${setup}`, count);
   const bodies = signedBodies(traffic);
   await sandbox.prepare(traffic);
   let schema: BenchSchema | undefined;

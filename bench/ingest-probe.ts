@@ -6,7 +6,7 @@
  * alternate within a round so a change of load on a shared machine hits them alike. Passerelle's
  * replies are not waited for: run it with a checkout whose pipeline is off to see ingest alone.
  */
-import { signedBodies } from './bodies.ts';
+import { newTraffic, signedBodies } from './bodies.ts';
 import { installCleanup, killAllChildren } from './children.ts';
 import { closedLoop } from './load.ts';
 import { cpuMs, machineBusyMs } from './memory.ts';
@@ -24,17 +24,10 @@ if (names.length === 0) names.push('durable', 'passerelle');
 
 installCleanup();
 const sandbox = await SandboxProcess.start();
-let senderBase = 7_000_000;
 try {
   for (let r = 0; r < rounds; r++) {
     for (const name of names) {
-      const traffic = {
-        tag: `probe.${name}.${r}.${Date.now().toString(36)}`,
-        count,
-        senderBase,
-        senderPool: count,
-      };
-      senderBase += count;
+      const traffic = newTraffic(`probe.${name}.${r}`, count);
       const bodies = signedBodies(traffic);
       await sandbox.prepare(traffic);
       const target = await startTarget(name, { graphUrl: sandbox.graphUrl });
@@ -50,9 +43,13 @@ try {
           drainMs: 3000,
         });
         const t1 = nowMs();
-        const cpu = cpuMs(target.child.pid) - c0;
+        const cpu = cpuMs(target.child.pid) - c0; // over the warm-up too: divided by every request
+        if (load.throughput === 0) {
+          console.log(`round ${r + 1} ${name}: every body was sent during the warm-up; raise --count`);
+          continue;
+        }
         console.log(
-          `round ${r + 1} ${name.padEnd(12)} ${fmt(load.throughput).padStart(6)} req/s  ${(cpu / load.ok).toFixed(3)} ms CPU/req  errors ${load.errors}  machine ${fmt((machineBusyMs() - m0) / (t1 - t0))} cores`,
+          `round ${r + 1} ${name.padEnd(12)} ${fmt(load.throughput).padStart(6)} req/s  ${(cpu / load.endIndex).toFixed(3)} ms CPU/req  errors ${load.errors}  machine ${fmt((machineBusyMs() - m0) / (t1 - t0))} cores`,
         );
       } finally {
         await target.stop();

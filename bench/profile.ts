@@ -14,7 +14,7 @@
  * gateway when it stops.
  */
 import { createWriteStream } from 'node:fs';
-import { signedBodies, type TrafficSpec } from './bodies.ts';
+import { newTraffic, signedBodies } from './bodies.ts';
 import { installCleanup, killAllChildren } from './children.ts';
 import { nowMs } from './constants.ts';
 import { closedLoop, openLoop } from './load.ts';
@@ -67,16 +67,8 @@ function histogram(text: string, name: string, label: string): string {
   return `p50≤${q(0.5)} p90≤${q(0.9)} p99≤${q(0.99)} ms (n=${total})`;
 }
 
-let senderBase = 5_000_000;
-
 async function once(args: Args, sandbox: SandboxProcess): Promise<void> {
-  const traffic: TrafficSpec = {
-    tag: `prof.${Date.now().toString(36)}`,
-    count: args.count,
-    senderBase,
-    senderPool: args.count,
-  };
-  senderBase += args.count;
+  const traffic = newTraffic('prof', args.count);
   const bodies = signedBodies(traffic);
   await sandbox.prepare(traffic);
   const target = await startTarget('passerelle', { graphUrl: sandbox.graphUrl });

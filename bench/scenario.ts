@@ -1,5 +1,5 @@
 import type { TrafficSpec } from './bodies.ts';
-import { signedBodies } from './bodies.ts';
+import { newTraffic, signedBodies } from './bodies.ts';
 import { nowMs } from './constants.ts';
 import type { LoadResult } from './load.ts';
 import { closedLoop, openLoop } from './load.ts';
@@ -49,12 +49,9 @@ export interface TargetResult {
 const replies = (name: TargetName) => name !== 'bare' && name !== 'durable';
 /** `--wait-quiet`: the rest of the machine counts as idle below this many cores. */
 const QUIET_CORES = 0.15;
-let senderBase = 1_000_000;
 
 function spec(name: TargetName, phase: string, count: number, senderPool: number): TrafficSpec {
-  const s = { tag: `${name}.${phase}.${Date.now().toString(36)}`, count, senderBase, senderPool };
-  senderBase += senderPool;
-  return s;
+  return newTraffic(`${name}.${phase}`, count, senderPool);
 }
 
 function strip(r: LoadResult): Omit<LoadResult, 'startTimes' | 'endTimes'> {
