@@ -1,6 +1,7 @@
 import { audit } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
 import type { HandoffsTable } from '../store/schema.ts';
+import { arg, Prepared } from '../store/sql.ts';
 
 /**
  * The human handoff queue. A person who asks for a human is `queued` (the assistant keeps answering
@@ -11,8 +12,13 @@ import type { HandoffsTable } from '../store/schema.ts';
 
 export type HandoffState = 'bot' | 'queued' | 'human';
 
+const handoffQuery = new Prepared<{ personId: string }, HandoffsTable>((db) =>
+  db.selectFrom('handoffs').selectAll().where('person_id', '=', arg('personId')),
+);
+
+/** The person's handoff, if they are queued for or held by an agent (read for every inbound message). */
 export async function handoffOf(db: Db, personId: string): Promise<HandoffsTable | undefined> {
-  return db.selectFrom('handoffs').selectAll().where('person_id', '=', personId).executeTakeFirst();
+  return handoffQuery.first(db, { personId });
 }
 
 export function stateOf(h: HandoffsTable | undefined): HandoffState {
