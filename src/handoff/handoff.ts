@@ -127,7 +127,16 @@ export async function releaseHandoff(
   if (!h) return { changed: false };
   if (h.state === 'assigned' && h.operator_id !== r.operatorId && !r.force)
     throw new HandoffConflict(h.operator_id ?? '');
-  await db.deleteFrom('handoffs').where('person_id', '=', r.personId).execute();
+  // Only the row read above: if another agent took the conversation meanwhile, theirs stays.
+  const gone = await db
+    .deleteFrom('handoffs')
+    .where('person_id', '=', r.personId)
+    .where('state', '=', h.state)
+    .where((eb) =>
+      h.operator_id === null ? eb('operator_id', 'is', null) : eb('operator_id', '=', h.operator_id),
+    )
+    .executeTakeFirst();
+  if (Number(gone.numDeletedRows) === 0) return releaseHandoff(db, r, now);
   await audit(
     db,
     { actor: `operator:${r.operatorId}`, action: 'handoff.released', personId: r.personId },

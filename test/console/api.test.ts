@@ -133,6 +133,69 @@ describe('console API', () => {
     expect(stored.every((o) => o.password_hash.startsWith('scrypt$32768$8$1$'))).toBe(true);
   });
 
+  it('holds against a raced setup link, parallel password guesses, null origins; ends event streams at sign-out', async () => {
+    stack = await startStack();
+    // Two requests with the one-time link at once: one admin, not two.
+    const token = stack.gateway.console.setupToken()!;
+    const raced = await Promise.all(
+      ['ada', 'eve'].map((username) =>
+        call('/console/api/setup', { body: { token, username, password: 'correct horse battery' } }),
+      ),
+    );
+    expect(raced.map((r) => r.status).sort()).toEqual([201, 409]);
+    const ops = await stack.gateway.store.db.selectFrom('operators').select('username').execute();
+    expect(ops).toHaveLength(1);
+    const admin = sessionOf(raced.find((r) => r.status === 201)!);
+
+    // Thirty guesses at once, the right password among them: at most five are checked, none signs in,
+    // and the name is locked afterwards, even for the right password.
+    const name = ops[0]!.username;
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        call('/console/api/login', {
+          body: {
+            username: i % 2 ? name.toUpperCase() : ` ${name} `,
+            password: i === 17 ? 'correct horse battery' : `guess ${i}`,
+          },
+        }),
+      ),
+    );
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.every((s) => s === 401 || s === 429 || s === 200)).toBe(true);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(4);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(25);
+    if (!statuses.includes(200))
+      expect(
+        (await call('/console/api/login', { body: { username: name, password: 'correct horse battery' } }))
+          .status,
+      ).toBe(429);
+
+    // A state-changing request from an opaque origin is refused like a foreign one.
+    expect(
+      (await call('/console/api/logout', { method: 'POST', session: admin, origin: 'null' })).status,
+    ).toBe(403);
+
+    // An open event stream ends when its session signs out.
+    const ctl = new AbortController();
+    const res = await fetch(`${stack.url}/console/api/events`, {
+      headers: { cookie: admin.cookie },
+      signal: ctl.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain(': connected');
+    expect((await call('/console/api/logout', { method: 'POST', session: admin })).status).toBe(204);
+    const ended = await Promise.race([
+      (async () => {
+        for (;;) if ((await reader.read()).done) return true;
+      })(),
+      new Promise<false>((r) => setTimeout(() => r(false), 3000)),
+    ]);
+    ctl.abort();
+    expect(ended).toBe(true);
+  });
+
   it('queues a request for a human, lets an agent take over, reply and release, live', async () => {
     stack = await startStack();
     const admin = await setUp();

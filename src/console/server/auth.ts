@@ -66,49 +66,89 @@ export function publicOperator(o: OperatorsTable): Operator {
 export type SignIn =
   { ok: true; operator: OperatorsTable } | { ok: false; reason: 'invalid' | 'locked'; retryAt?: number };
 
-/** Checks a username and password, with the lockout. */
+/**
+ * Checks a username and password, with the lockout. The attempt is counted **before** the password
+ * is checked, in one statement (an upsert), so parallel attempts cannot all read the same count: in a
+ * window, at most `maxFailures` attempts get a password check; the others are refused as locked. A
+ * right password clears the count; the attempt that reaches the limit with a wrong one locks the name.
+ */
 export async function signIn(db: Db, username: string, password: string, now = Date.now()): Promise<SignIn> {
-  const subject = `user:${username.trim().toLowerCase()}`;
-  const attempts = await db
-    .selectFrom('login_attempts')
-    .selectAll()
-    .where('subject', '=', subject)
+  const name = username.trim().toLowerCase();
+  const subject = `user:${name}`;
+  const windowFrom = now - LOGIN.windowMs;
+  // Not while locked (the conflict update's WHERE leaves the row alone and returns nothing).
+  const counted = await db
+    .insertInto('login_attempts')
+    .values({ subject, failures: 1, window_start: now, locked_until: null })
+    .onConflict((oc) =>
+      oc
+        .column('subject')
+        .doUpdateSet((eb) => ({
+          failures: eb
+            .case()
+            .when('login_attempts.window_start', '<=', windowFrom)
+            .then(1)
+            .else(eb('login_attempts.failures', '+', 1))
+            .end(),
+          window_start: eb
+            .case()
+            .when('login_attempts.window_start', '<=', windowFrom)
+            .then(now)
+            .else(eb.ref('login_attempts.window_start'))
+            .end(),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('login_attempts.locked_until', 'is', null),
+            eb('login_attempts.locked_until', '<=', now),
+          ]),
+        ),
+    )
+    .returning(['failures'])
     .executeTakeFirst();
-  if (attempts?.locked_until && Number(attempts.locked_until) > now)
-    return { ok: false, reason: 'locked', retryAt: Number(attempts.locked_until) };
-  const op = await db
-    .selectFrom('operators')
-    .selectAll()
-    .where('username', '=', username.trim().toLowerCase())
-    .executeTakeFirst();
+  if (!counted) {
+    const row = await db
+      .selectFrom('login_attempts')
+      .select('locked_until')
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return { ok: false, reason: 'locked', retryAt: Number(row?.locked_until ?? now + LOGIN.lockMs) };
+  }
+  const attempt = Number(counted.failures);
+  if (attempt > LOGIN.maxFailures) return lock(db, subject, now);
+  const op = await db.selectFrom('operators').selectAll().where('username', '=', name).executeTakeFirst();
   const good = op
     ? await verifyPassword(password, op.password_hash)
     : await verifyPassword(password, await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))));
   if (op && good && op.disabled_at === null) {
-    if (attempts) await db.deleteFrom('login_attempts').where('subject', '=', subject).execute();
+    await db.deleteFrom('login_attempts').where('subject', '=', subject).execute();
     return { ok: true, operator: op };
   }
-  const fresh = !attempts || now - Number(attempts.window_start) >= LOGIN.windowMs;
-  const failures = fresh ? 1 : Number(attempts.failures) + 1;
-  const lockedUntil = failures >= LOGIN.maxFailures ? now + LOGIN.lockMs : null;
-  if (!attempts)
-    await db
-      .insertInto('login_attempts')
-      .values({ subject, failures, window_start: now, locked_until: lockedUntil })
-      .execute();
-  else
-    await db
-      .updateTable('login_attempts')
-      .set({
-        failures: lockedUntil ? 0 : failures,
-        window_start: fresh || lockedUntil ? now : Number(attempts.window_start),
-        locked_until: lockedUntil,
-      })
-      .where('subject', '=', subject)
-      .execute();
-  return lockedUntil
-    ? { ok: false, reason: 'locked', retryAt: lockedUntil }
-    : { ok: false, reason: 'invalid' };
+  if (attempt >= LOGIN.maxFailures) return lock(db, subject, now);
+  return { ok: false, reason: 'invalid' };
+}
+
+/** Locks a name for `lockMs` (its count starts again when the lock ends). */
+async function lock(db: Db, subject: string, now: number): Promise<SignIn> {
+  const lockedUntil = now + LOGIN.lockMs;
+  await db
+    .updateTable('login_attempts')
+    .set({ failures: 0, window_start: now, locked_until: lockedUntil })
+    .where('subject', '=', subject)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .execute();
+  return { ok: false, reason: 'locked', retryAt: lockedUntil };
+}
+
+/** Whether a session (by id) is still valid: not ended, not expired, its operator not disabled. */
+export async function sessionAlive(db: Db, sessionId: string, now = Date.now()): Promise<boolean> {
+  const row = await db
+    .selectFrom('operator_sessions as s')
+    .innerJoin('operators as o', 'o.id', 's.operator_id')
+    .select(['s.expires_at', 'o.disabled_at'])
+    .where('s.id', '=', sessionId)
+    .executeTakeFirst();
+  return !!row && Number(row.expires_at) > now && row.disabled_at === null;
 }
 
 export interface NewSession {

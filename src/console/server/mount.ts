@@ -59,7 +59,13 @@ export async function mountConsole(
     policy: o.policy,
     events: o.events,
     assets: { html: consoleHtml({ title: 'Passerelle console' }), js, css },
-    setup: { token: () => token, done: () => (token = undefined) },
+    setup: {
+      token: () => token,
+      done: () => (token = undefined),
+      reopen: (t) => {
+        token ??= t;
+      },
+    },
     secureCookies: o.secureCookies,
     kb: o.kb,
     campaigns: async () => Promise.all((await listCampaigns(o.db)).map((c) => campaignProgress(o.db, c.id))),

@@ -14,6 +14,7 @@ import {
   operatorCount,
   OperatorError,
   publicOperator,
+  sessionAlive,
   sessionFor,
   signIn,
   type ActiveSession,
@@ -38,7 +39,7 @@ export interface ConsoleRouteOptions {
   events: ConsoleEvents;
   assets: ConsoleAssets;
   /** The one-time token of the first admin's setup (only while no operator exists), spent by `done`. */
-  setup: { token: () => string | undefined; done: () => void };
+  setup: { token: () => string | undefined; done: () => void; reopen: (token: string) => void };
   /** `Secure` cookies (the gateway is reached over https). */
   secureCookies: boolean;
   /** The knowledge base and its matcher, for browsing and trying questions. */
@@ -58,6 +59,8 @@ export interface ConsoleRouteOptions {
 }
 
 const COOKIE = 'passerelle_session';
+/** How often an open event stream checks that its session is still valid. */
+const SESSION_RECHECK_MS = 5_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -117,6 +120,8 @@ const SECURITY_HEADERS = {
 
 export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOptions): Promise<void> {
   const now = () => (opts.clock ?? Date.now)();
+  /** The open event streams of each session, ended when it signs out. */
+  const streams = new Map<string, Set<() => void>>();
   const setCookie = (reply: FastifyReply, token: string, maxAgeS: number) =>
     reply.header(
       'set-cookie',
@@ -151,7 +156,8 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOpti
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         // A cross-site form or script: refused whatever it carries.
         const origin = req.headers.origin;
-        if (origin !== undefined && origin !== 'null') {
+        // `null` (a sandboxed frame, a file, some redirects) is not this console either.
+        if (origin !== undefined) {
           let host: string | undefined;
           try {
             host = new URL(origin).host;
@@ -180,18 +186,23 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOpti
     api.post('/console/api/setup', async (req, reply) => {
       const b = Setup.safeParse(req.body ?? {});
       if (!b.success) return reply.code(400).send({ error: problems(b.error) });
+      const taken = (await operatorCount(opts.db)) > 0;
+      // Read after the await: a request that arrived meanwhile may have spent it.
       const expected = opts.setup.token();
-      if ((await operatorCount(opts.db)) > 0 || !expected)
+      if (taken || !expected)
         return reply.code(409).send({ error: 'the console is already set up: sign in' });
       if (!sameSecret(b.data.token, expected))
         return reply
           .code(403)
           .send({ error: 'wrong setup token: use the link printed when the gateway started' });
+      // Spent before anything else is awaited, so two requests with the link cannot both create an
+      // admin; given back if no account could be created.
+      opts.setup.done();
       try {
         const op = await createOperator(opts.db, { ...b.data, role: 'admin' }, now());
-        opts.setup.done();
         return signedIn(reply, op, 201);
       } catch (err) {
+        opts.setup.reopen(expected);
         if (err instanceof OperatorError) return reply.code(400).send({ error: err.message });
         throw err;
       }
@@ -213,6 +224,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOpti
 
     api.post('/console/api/logout', async (req, reply) => {
       await endSession(opts.db, req.consoleSession!.id);
+      for (const end of [...(streams.get(req.consoleSession!.id) ?? [])]) end();
       setCookie(reply, '', 0);
       return reply.code(204).send();
     });
@@ -345,15 +357,34 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOpti
         'x-accel-buffering': 'no',
       });
       res.write(': connected\n\n');
+      const sessionId = req.consoleSession!.id;
       const off = opts.events.subscribe((personId) =>
         res.write(`event: inbox\ndata: ${JSON.stringify({ personId })}\n\n`),
       );
       const beat = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
       beat.unref();
+      // The session is checked again every few seconds: signed out elsewhere, expired, or the account
+      // disabled (from the command line, another process), the stream ends.
+      const check = setInterval(() => {
+        sessionAlive(opts.db, sessionId, now()).then(
+          (alive) => alive || end(),
+          () => undefined,
+        );
+      }, SESSION_RECHECK_MS);
+      check.unref();
       const close = () => {
         clearInterval(beat);
+        clearInterval(check);
         off();
+        streams.get(sessionId)?.delete(end);
       };
+      function end() {
+        close();
+        res.end();
+      }
+      let mine = streams.get(sessionId);
+      if (!mine) streams.set(sessionId, (mine = new Set()));
+      mine.add(end);
       req.raw.on('close', close);
       res.on('error', close);
     });
