@@ -175,6 +175,10 @@ export async function redeemLinkCode(
   if (row.contact_id === who.contactId) return { ok: false, reason: 'own_code' };
   if (row.person_id === who.personId && row.used_at === null)
     return { ok: true, code: row, alreadyLinked: true };
+  // This very contact redeemed it already: the message is being processed again (a retry after a
+  // later step failed). Linked, as the first time; not a failure.
+  if (row.used_at !== null && row.used_by_contact_id === who.contactId)
+    return { ok: true, code: row, alreadyLinked: true };
   if (row.used_at !== null) return fail('used');
   if (row.expires_at <= now) return fail('expired');
   const owner = await db.selectFrom('people').select('id').where('id', '=', row.person_id).executeTakeFirst();
@@ -236,6 +240,11 @@ async function recordFailure(db: Db, subject: string, now: number): Promise<numb
   return until.length ? Math.max(...until) : undefined;
 }
 
+/**
+ * Counts one failure for `subject` and locks it when the window holds `max`. The count is one upsert,
+ * so failures counted at the same time by several requests or processes are all counted; the lock
+ * is taken once (only over no lock, or an expired one).
+ */
 async function bump(
   db: Db,
   subject: string,
@@ -244,34 +253,36 @@ async function bump(
   max: number,
   lockFor: (lockouts: number) => number,
 ): Promise<number | undefined> {
+  const windowFrom = now - windowMs;
   const row = await db
-    .selectFrom('link_attempts')
-    .selectAll()
-    .where('subject', '=', subject)
-    .executeTakeFirst();
-  if (!row) {
-    await db
-      .insertInto('link_attempts')
-      .values({ subject, failures: 1, window_start: now, locked_until: null, lockouts: 0 })
-      .execute();
-    return max <= 1 ? now + lockFor(0) : undefined;
-  }
-  const fresh = now - Number(row.window_start) >= windowMs;
-  const failures = fresh ? 1 : Number(row.failures) + 1;
-  if (failures >= max) {
-    const lockouts = Number(row.lockouts);
-    const until = now + lockFor(lockouts);
-    await db
-      .updateTable('link_attempts')
-      .set({ failures: 0, window_start: now, locked_until: until, lockouts: lockouts + 1 })
-      .where('subject', '=', subject)
-      .execute();
-    return until;
-  }
+    .insertInto('link_attempts')
+    .values({ subject, failures: 1, window_start: now, locked_until: null, lockouts: 0 })
+    .onConflict((oc) =>
+      oc.column('subject').doUpdateSet((eb) => ({
+        failures: eb
+          .case()
+          .when('link_attempts.window_start', '<=', windowFrom)
+          .then(1)
+          .else(eb('link_attempts.failures', '+', 1))
+          .end(),
+        window_start: eb
+          .case()
+          .when('link_attempts.window_start', '<=', windowFrom)
+          .then(now)
+          .else(eb.ref('link_attempts.window_start'))
+          .end(),
+      })),
+    )
+    .returning(['failures', 'lockouts'])
+    .executeTakeFirstOrThrow();
+  if (Number(row.failures) < max) return undefined;
+  const lockouts = Number(row.lockouts);
+  const until = now + lockFor(lockouts);
   await db
     .updateTable('link_attempts')
-    .set({ failures, window_start: fresh ? now : Number(row.window_start) })
+    .set({ failures: 0, window_start: now, locked_until: until, lockouts: lockouts + 1 })
     .where('subject', '=', subject)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
     .execute();
-  return undefined;
+  return until;
 }

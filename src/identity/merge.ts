@@ -148,6 +148,21 @@ export async function unlinkContact(
     })
     .execute();
   await db.updateTable('contacts').set({ person_id: personId }).where('id', '=', contact.id).execute();
+  // Codes this contact asked for would join someone to the person it is leaving, and export links
+  // give what was one person's history: both end here.
+  await db
+    .updateTable('link_codes')
+    .set({ expires_at: now })
+    .where('contact_id', '=', contact.id)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .execute();
+  await db
+    .updateTable('export_links')
+    .set({ expires_at: now })
+    .where('person_id', '=', contact.person_id)
+    .where('expires_at', '>', now)
+    .execute();
   const conversations = await db
     .selectFrom('conversations')
     .select('id')

@@ -230,4 +230,66 @@ describe.each(DIALECTS)('%s', (dialect) => {
       reason: 'only_contact',
     });
   });
+  it('answers a retried redemption by the same contact as linked, without counting a failure', async () => {
+    const wa = await personOn(WA, ['a'], T0);
+    const tg = await personOn(TG, ['b'], T0);
+    const issued = await issueLinkCode(db(), wa, T0);
+    expect(await redeemLinkCode(db(), issued.code, tg, T0 + 1000)).toMatchObject({
+      ok: true,
+      alreadyLinked: false,
+    });
+    await mergePeople(db(), { into: wa.personId, from: tg.personId }, T0 + 1000);
+    // The same message processed again (a later step of its batch failed): six replays would lock.
+    const merged = { ...tg, personId: wa.personId };
+    for (let i = 0; i < 6; i++)
+      expect(await redeemLinkCode(db(), issued.code, merged, T0 + 2000 + i)).toMatchObject({
+        ok: true,
+        alreadyLinked: true,
+      });
+    const attempts = await db().selectFrom('link_attempts').selectAll().execute();
+    expect(attempts).toEqual([]);
+  });
+
+  it('ends the codes an unlinked contact asked for, and the live export links of its person', async () => {
+    const wa = await personOn(WA, ['w1'], T0);
+    const tg = await personOn(TG, ['t1'], T0 + 100);
+    await mergePeople(db(), { into: wa.personId, from: tg.personId });
+    const fromTg = await issueLinkCode(db(), { ...tg, personId: wa.personId }, T0 + 1000);
+    await db()
+      .insertInto('export_links')
+      .values({
+        id: 'x1',
+        token_hash: 'h',
+        person_id: wa.personId,
+        created_at: T0,
+        expires_at: T0 + 3_600_000,
+        downloads: 0,
+        last_download_at: null,
+      })
+      .execute();
+    expect(await unlinkContact(db(), { contactId: tg.contactId }, T0 + 2000)).toMatchObject({ ok: true });
+    const web = await personOn(WEB, ['hi'], T0 + 3000);
+    // Redeemed after the unlink, the code would have joined the web visitor to the WhatsApp person.
+    expect(await redeemLinkCode(db(), fromTg.code, web, T0 + 3000)).toMatchObject({
+      ok: false,
+      reason: 'expired',
+    });
+    const link = await db().selectFrom('export_links').select('expires_at').executeTakeFirstOrThrow();
+    expect(Number(link.expires_at)).toBe(T0 + 2000);
+  });
+
+  it('counts every failure of simultaneous redemptions', async () => {
+    const wa = await personOn(WA, ['a'], T0);
+    await issueLinkCode(db(), wa, T0);
+    const guessers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => personOn({ channel: 'telegram', address: `7000${i}` }, [], T0)),
+    );
+    await Promise.all(guessers.map((g) => redeemLinkCode(db(), 'ZZZZ-ZZZZ', g, T0 + 1000)));
+    const global = await db()
+      .selectFrom('link_attempts')
+      .select('failures')
+      .where('subject', '=', 'global')
+      .executeTakeFirstOrThrow();
+    expect(Number(global.failures)).toBe(12);
+  });
 });
