@@ -13,6 +13,8 @@ import type { MessageContent } from '../core/content.ts';
 export type IdentityCommand =
   | { kind: 'link'; language?: string }
   | { kind: 'redeem'; code: string; language?: string }
+  /** A deep link opened: ask before redeeming (the link may come from someone else). */
+  | { kind: 'confirm'; code: string; language?: string }
   | { kind: 'unlink'; language?: string }
   | { kind: 'export'; language?: string };
 
@@ -77,6 +79,10 @@ export const IDENTITY_BUTTONS = {
 
 /** The `t.me/<bot>?start=` payload carrying a code: `link_K7M4QX2P` (Telegram allows [A-Za-z0-9_-]). */
 export const START_PAYLOAD_PREFIX = 'link_';
+/** The web chat's button id when opened from a `?link=` deep link: asks for the confirmation. */
+export const LINK_PROMPT_PREFIX = 'passerelle:link-prompt:';
+/** The confirmation's button id: redeems the code it carries. */
+export const LINK_CONFIRM_PREFIX = 'passerelle:link:';
 
 function fold(s: string): string {
   return s
@@ -94,10 +100,14 @@ export function identityCommand(content: MessageContent): IdentityCommand | unde
   if (content.type === 'request_welcome') {
     const p = content.payload;
     if (p?.startsWith(START_PAYLOAD_PREFIX))
-      return { kind: 'redeem', code: p.slice(START_PAYLOAD_PREFIX.length) };
+      return { kind: 'confirm', code: p.slice(START_PAYLOAD_PREFIX.length) };
     return undefined;
   }
   if (content.type === 'choice') {
+    if (content.choiceId.startsWith(LINK_CONFIRM_PREFIX))
+      return { kind: 'redeem', code: content.choiceId.slice(LINK_CONFIRM_PREFIX.length) };
+    if (content.choiceId.startsWith(LINK_PROMPT_PREFIX))
+      return { kind: 'confirm', code: content.choiceId.slice(LINK_PROMPT_PREFIX.length) };
     for (const [kind, id] of Object.entries(IDENTITY_BUTTONS))
       if (content.choiceId === id) return { kind: kind as Kind };
     return undefined;

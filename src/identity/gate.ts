@@ -1,8 +1,8 @@
 import type { AssistantReply } from '../assistant/port.ts';
 import { audit } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
-import { DEFAULT_CODE_TTL_MS, formatCode, issueLinkCode, redeemLinkCode } from './codes.ts';
-import { identityCommand, type IdentityCommand } from './commands.ts';
+import { DEFAULT_CODE_TTL_MS, formatCode, issueLinkCode, normaliseCode, redeemLinkCode } from './codes.ts';
+import { identityCommand, LINK_CONFIRM_PREFIX, type IdentityCommand } from './commands.ts';
 import { deepLinks, type LinkTargets } from './deep-links.ts';
 import { mergePeople, unlinkContact } from './merge.ts';
 import { channelName, identityLanguage, say, type IdentityLanguage } from './phrases.ts';
@@ -81,6 +81,25 @@ export class IdentityGate {
         return { command: cmd.kind, replies: [text(await this.issue(trx, m, lang))] };
       case 'redeem':
         return this.redeem(trx, m, cmd.code, lang, text);
+      case 'confirm': {
+        // A deep link can be sent by someone else: say what linking does, and redeem only on a tap.
+        const code = normaliseCode(cmd.code);
+        if (!code) return this.redeem(trx, m, cmd.code, lang, text);
+        return {
+          command: cmd.kind,
+          replies: [
+            {
+              content: {
+                type: 'buttons',
+                body: say(lang, 'confirm_link', { code: formatCode(code) }),
+                buttons: [{ id: `${LINK_CONFIRM_PREFIX}${code}`, title: say(lang, 'confirm_button') }],
+              },
+              intent: INTENT,
+              language: lang,
+            },
+          ],
+        };
+      }
       case 'unlink': {
         const r = await unlinkContact(trx, { contactId: m.contactId, actor: 'person' }, this.now());
         return {

@@ -23,6 +23,8 @@ type Key =
   | 'not_linked'
   | 'export_link'
   | 'no_other_channel'
+  | 'confirm_link'
+  | 'confirm_button'
   | RedeemRefusal;
 
 const TEXT: Record<IdentityLanguage, Record<Key, string>> = {
@@ -36,6 +38,9 @@ const TEXT: Record<IdentityLanguage, Record<Key, string>> = {
     not_linked: 'This chat is not linked to any other app.',
     export_link: 'Here is your conversation history (the link works for {minutes} minutes): {url}',
     no_other_channel: 'There is no other app to link this chat with yet.',
+    confirm_link:
+      'You opened a link that joins this chat with the app where code {code} was asked for: that app will then see the messages of this chat. Link only if you asked for this code yourself.',
+    confirm_button: 'Link',
     unknown: 'That code is not valid. Check it, or ask for a new one with "link" in the other app.',
     expired: 'That code has expired. Ask for a new one with "link" in the other app.',
     used: 'That code has already been used. Ask for a new one with "link" in the other app.',
@@ -58,6 +63,9 @@ const TEXT: Record<IdentityLanguage, Record<Key, string>> = {
     not_linked: "Cette conversation n'est liée à aucune autre application.",
     export_link: 'Voici votre historique de conversation (le lien est valable {minutes} minutes) : {url}',
     no_other_channel: "Il n'y a pas encore d'autre application à lier à cette conversation.",
+    confirm_link:
+      "Vous avez ouvert un lien qui relie cette conversation à l'application où le code {code} a été demandé : elle verra alors les messages d'ici. Ne liez que si vous avez demandé ce code vous-même.",
+    confirm_button: 'Lier',
     unknown:
       "Ce code n'est pas valable. Vérifiez-le, ou demandez-en un nouveau en écrivant « lier » dans l'autre application.",
     expired: "Ce code a expiré. Demandez-en un nouveau en écrivant « lier » dans l'autre application.",
@@ -81,6 +89,9 @@ const TEXT: Record<IdentityLanguage, Record<Key, string>> = {
     not_linked: 'Este chat no está vinculado a ninguna otra aplicación.',
     export_link: 'Aquí tienes tu historial de conversación (el enlace funciona {minutes} minutos): {url}',
     no_other_channel: 'Todavía no hay otra aplicación con la que vincular este chat.',
+    confirm_link:
+      'Ha abierto un enlace que une este chat con la aplicación donde se pidió el código {code}: esa aplicación verá los mensajes de aquí. Vincule solo si pidió usted mismo este código.',
+    confirm_button: 'Vincular',
     unknown:
       'Ese código no es válido. Revísalo o pide uno nuevo escribiendo «vincular» en la otra aplicación.',
     expired: 'Ese código ha caducado. Pide uno nuevo escribiendo «vincular» en la otra aplicación.',
@@ -103,6 +114,9 @@ const TEXT: Record<IdentityLanguage, Record<Key, string>> = {
     not_linked: 'Este chat não está vinculado a nenhum outro aplicativo.',
     export_link: 'Aqui está seu histórico de conversa (o link funciona por {minutes} minutos): {url}',
     no_other_channel: 'Ainda não há outro aplicativo para vincular a este chat.',
+    confirm_link:
+      'Você abriu um link que junta esta conversa ao aplicativo onde o código {code} foi pedido: esse aplicativo verá as mensagens daqui. Só vincule se você mesmo pediu este código.',
+    confirm_button: 'Vincular',
     unknown:
       'Esse código não é válido. Confira ou peça um novo escrevendo "vincular conta" no outro aplicativo.',
     expired: 'Esse código expirou. Peça um novo escrevendo "vincular conta" no outro aplicativo.',

@@ -120,7 +120,8 @@ describe.skipIf(!haveChromium)('web chat widget (Chromium)', () => {
     const text = (offer.payload as { body: string }).body;
     const code = /\/chat\?link=([0-9A-Z]{8})/.exec(text)![1]!;
 
-    // Another visitor (a fresh browser profile) opens the deep link: the widget opens and redeems it.
+    // Another visitor (a fresh browser profile) opens the deep link: the widget opens and asks first;
+    // the code is redeemed when the visitor taps Link.
     const context = await browser.newContext({
       viewport: { width: 360, height: 740 },
       isMobile: true,
@@ -130,6 +131,9 @@ describe.skipIf(!haveChromium)('web chat widget (Chromium)', () => {
       const p2 = await context.newPage();
       p2.setDefaultTimeout(10_000);
       await p2.goto(`${gw.localUrl}/chat?link=${code}`);
+      await p2.locator('.msg.bot', { hasText: 'You opened a link that joins this chat' }).waitFor();
+      await p2.screenshot({ path: artifactPath('webchat-link-confirm.png') });
+      await p2.getByRole('button', { name: 'Link', exact: true }).click();
       await p2.locator('.msg.bot', { hasText: 'now linked with your WhatsApp conversation' }).waitFor();
       expect(new URL(p2.url()).searchParams.has('link')).toBe(false); // a reload does not resend it
       // Reloaded, the page shows the one history: the WhatsApp messages too, marked as such.

@@ -55,6 +55,35 @@ async function tgSays(text: string): Promise<string> {
   return String(sent[sent.length - 1]!.text);
 }
 
+/** The Telegram person taps a button of the bot's last message. */
+async function tgTaps(label: string): Promise<string> {
+  type BotMessage = {
+    text?: string;
+    message_id: number;
+    reply_markup?: { inline_keyboard?: { text: string; callback_data: string }[][] };
+  };
+  const messages = stack!.botMessages(TG_USER) as BotMessage[];
+  const last = messages[messages.length - 1]!;
+  const button = last.reply_markup!.inline_keyboard!.flat().find((b) => b.text === label)!;
+  const client = stack!.client(TG_USER, 'Alex');
+  const cb = client.makeCallbackQuery(button.callback_data, {
+    message: {
+      message_id: last.message_id,
+      chat: { id: Number(TG_USER), type: 'private' },
+      date: Math.floor(Date.now() / 1000),
+      text: last.text,
+      reply_markup: last.reply_markup,
+    },
+  } as never);
+  await client.sendCallback(cb);
+  const sent = await waitFor(
+    () => stack!.botMessages(TG_USER).length > messages.length && stack!.botMessages(TG_USER),
+    8000,
+    `bot reply to a tap on "${label}"`,
+  );
+  return String(sent[sent.length - 1]!.text);
+}
+
 async function peopleWithContacts() {
   const rows = await db().selectFrom('contacts').select(['person_id', 'channel']).execute();
   const by = new Map<string, string[]>();
@@ -76,8 +105,11 @@ describe('linking channels in the chat', () => {
     expect(offer).toMatch(/\/chat\?link=[0-9A-Z]{8}/);
     expect(offer).not.toContain('wa.me'); // not a link to where the person already is
 
-    // Telegram opens the bot with `/start link_<code>`.
-    expect(await tgSays(`/start ${tme![1]}`)).toContain('now linked with your WhatsApp conversation');
+    // Telegram opens the bot with `/start link_<code>`: the bot says what linking does and asks; a tap
+    // on its button redeems the code (the link may have come from someone else).
+    expect(await tgSays(`/start ${tme![1]}`)).toContain('You opened a link that joins this chat');
+    expect(await peopleWithContacts()).toHaveLength(2);
+    expect(await tgTaps('Link')).toContain('now linked with your WhatsApp conversation');
     expect(await peopleWithContacts()).toEqual([['telegram', 'whatsapp']]);
 
     // One history across both channels, in time order, and the LLM's memory reads it all.
@@ -93,7 +125,13 @@ describe('linking channels in the chat', () => {
     const texts = history
       .filter((m) => m.direction === 'in')
       .map((m) => JSON.parse(m.content) as { text?: string });
-    expect(texts.map((t) => t.text)).toEqual(['When are you open?', 'Do you deliver?', 'link', undefined]);
+    expect(texts.map((t) => t.text)).toEqual([
+      'When are you open?',
+      'Do you deliver?',
+      'link',
+      undefined, // the /start payload
+      undefined, // the tap on Link
+    ]);
     const memory = await new StoreConversationMemory(db()).recent(person!.id, 20);
     expect(memory.map((t) => t.text)).toEqual(
       expect.arrayContaining(['When are you open?', 'Do you deliver?']),

@@ -28,10 +28,15 @@ describe('identity commands', () => {
       code: 'k7m4qx2p',
       language: 'fr',
     });
+    // A deep link asks first; the confirmation's button redeems.
     expect(identityCommand({ type: 'request_welcome', payload: 'link_K7M4QX2P' })).toEqual({
-      kind: 'redeem',
+      kind: 'confirm',
       code: 'K7M4QX2P',
     });
+    const tap = (choiceId: string) =>
+      identityCommand({ type: 'choice', source: 'button_reply', choiceId, title: 'x' });
+    expect(tap('passerelle:link-prompt:K7M4QX2P')).toEqual({ kind: 'confirm', code: 'K7M4QX2P' });
+    expect(tap('passerelle:link:K7M4QX2P')).toEqual({ kind: 'redeem', code: 'K7M4QX2P' });
     expect(identityCommand({ type: 'request_welcome', payload: 'promo_summer' })).toBeUndefined();
     expect(identityCommand({ type: 'request_welcome' })).toBeUndefined();
     expect(identityCommand(text('/link K7M4QX2P'))).toEqual({ kind: 'redeem', code: 'K7M4QX2P' });

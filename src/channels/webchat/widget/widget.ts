@@ -412,7 +412,9 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
 
   const mount = () => {
     document.body.append(host);
-    // Arrived from a link code's deep link (`…?link=K7M4QX2P`): open and redeem it, once.
+    // Arrived from a link code's deep link (`…?link=K7M4QX2P`): open, and ask the gateway what linking
+    // would do; the code is redeemed only when the visitor taps the confirmation (a link can come from
+    // someone else).
     const params = new URLSearchParams(location.search);
     const code = params.get('link');
     if (code && /^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/.test(code)) {
@@ -420,7 +422,12 @@ textarea { flex: 1; resize: none; border: 1px solid #c6cdd8; border-radius: 8px;
       const rest = params.toString();
       history.replaceState(history.state, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
       open(false);
-      submit({ type: 'text', text: `LINK ${code}` });
+      submit({
+        type: 'choice',
+        source: 'button_reply',
+        choiceId: `passerelle:link-prompt:${code}`,
+        title: `LINK ${code}`,
+      });
     } else if (saved.open) open(false);
   };
   if (document.body) mount();
