@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import { createHash, randomInt } from 'node:crypto';
 import { newId } from '../core/ids.ts';
 import type { Db } from '../store/db.ts';
@@ -181,7 +182,12 @@ export async function redeemLinkCode(
     return { ok: true, code: row, alreadyLinked: true };
   if (row.used_at !== null) return fail('used');
   if (row.expires_at <= now) return fail('expired');
-  const owner = await db.selectFrom('people').select('id').where('id', '=', row.person_id).executeTakeFirst();
+  // Postgres (READ COMMITTED): two redemptions into one person at once would each check for a clash
+  // without seeing the other's merge; locking the person's row makes the second wait and see it.
+  // SQLite serialises writers already.
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const ownerQuery = db.selectFrom('people').select('id').where('id', '=', row.person_id);
+  const owner = await (postgres ? ownerQuery.forUpdate() : ownerQuery).executeTakeFirst();
   if (!owner) return fail('unknown');
   if (row.channel === who.channel) return fail('same_channel', row.channel);
   // The redeeming person must not bring a second contact on a channel the asker already uses.

@@ -292,4 +292,33 @@ describe.each(DIALECTS)('%s', (dialect) => {
       .executeTakeFirstOrThrow();
     expect(Number(global.failures)).toBe(12);
   });
+  it('lets only one of two simultaneous redemptions bring a contact on the same channel', async () => {
+    const wa = await personOn(WA, ['a'], T0);
+    const web = await personOn(WEB, ['b'], T0);
+    await mergePeople(db(), { into: wa.personId, from: web.personId });
+    // The person holds a live code on each of its two contacts; two Telegram users redeem one each.
+    const c1 = await issueLinkCode(db(), wa, T0);
+    const c2 = await issueLinkCode(db(), { ...web, personId: wa.personId }, T0);
+    const t1 = await personOn({ channel: 'telegram', address: '5001' }, ['x'], T0);
+    const t2 = await personOn({ channel: 'telegram', address: '5002' }, ['y'], T0);
+    const redeem = (code: string, who: typeof t1) =>
+      db()
+        .transaction()
+        .execute(async (trx) => {
+          const r = await redeemLinkCode(trx, code, who, T0 + 1000);
+          if (r.ok && !r.alreadyLinked)
+            await mergePeople(trx, { into: wa.personId, from: who.personId }, T0 + 1000);
+          return r;
+        });
+    const results = await Promise.all([redeem(c1.code, t1), redeem(c2.code, t2)]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.find((r) => !r.ok)).toMatchObject({ reason: 'conflict' });
+    const telegram = await db()
+      .selectFrom('contacts')
+      .select('id')
+      .where('person_id', '=', wa.personId)
+      .where('channel', '=', 'telegram')
+      .execute();
+    expect(telegram).toHaveLength(1);
+  });
 });
