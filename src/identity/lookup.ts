@@ -49,16 +49,25 @@ export async function findPerson(
   let personId: string;
   if (r.kind === 'person') personId = r.id;
   else {
-    const c = await db
+    // Matched on any identifier of the channel: if two people match (one's address is another's
+    // id), the reference is ambiguous, and erasing or exporting the first would be a guess.
+    const found = await db
       .selectFrom('contacts')
       .select('person_id')
+      .distinct()
       .where('channel', '=', r.channel)
       .where((eb) =>
         eb.or([eb('address', '=', r.address), eb('wa_id', '=', r.address), eb('user_id', '=', r.address)]),
       )
-      .executeTakeFirst();
-    if (!c) throw new PersonRefError(`no ${r.channel} contact ${r.address}`, 'not_found');
-    personId = c.person_id;
+      .limit(2)
+      .execute();
+    if (found.length === 0) throw new PersonRefError(`no ${r.channel} contact ${r.address}`, 'not_found');
+    if (found.length > 1)
+      throw new PersonRefError(
+        `${r.channel}:${r.address} matches several people: give a person id instead`,
+        'invalid',
+      );
+    personId = found[0]!.person_id;
   }
   const person = await db.selectFrom('people').selectAll().where('id', '=', personId).executeTakeFirst();
   if (!person) throw new PersonRefError(`no person ${personId}`, 'not_found');

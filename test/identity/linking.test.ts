@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContactAddress } from '../../src/core/channel.ts';
 import { issueLinkCode, LOCKOUT, redeemLinkCode } from '../../src/identity/codes.ts';
+import { findPerson } from '../../src/identity/lookup.ts';
 import { mergePeople, unlinkContact } from '../../src/identity/merge.ts';
 import { StoreConversationMemory } from '../../src/assistant/llm/memory.ts';
 import { recordConsent } from '../../src/store/consents.ts';
@@ -320,5 +321,11 @@ describe.each(DIALECTS)('%s', (dialect) => {
       .where('channel', '=', 'telegram')
       .execute();
     expect(telegram).toHaveLength(1);
+  });
+  it('refuses a contact reference that matches two people, instead of picking one', async () => {
+    await personOn({ channel: 'telegram', address: '777' }, ['a'], T0);
+    await personOn({ channel: 'telegram', address: '888', userId: '777' }, ['b'], T0);
+    await expect(findPerson(db(), 'telegram:777')).rejects.toMatchObject({ reason: 'invalid' });
+    expect((await findPerson(db(), 'telegram:888')).contacts).toHaveLength(1);
   });
 });
