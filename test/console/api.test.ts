@@ -273,6 +273,15 @@ describe('console API', () => {
     await waitFor(() => sb.sentTo(USER).length === 5, 8000, 'assistant again');
     expect(body(sb.sentTo(USER)[4]!)).toContain('Monday to Saturday');
 
+    // Search: `%` and `_` are the characters themselves, not wildcards.
+    sb.userSends(USER, 'Is the 50% discount still on?');
+    await waitFor(() => sb.sentTo(USER).length === 6, 8000, 'answer about the discount');
+    const search = async (q: string) =>
+      (await call(`/console/api/inbox?q=${encodeURIComponent(q)}`, { session: admin })).json.threads.length;
+    expect(await search('50%')).toBe(1);
+    expect(await search('5_%')).toBe(0);
+    expect(await search('open')).toBe(1);
+
     // Replying without holding the conversation is refused.
     expect(
       (await call(`/console/api/people/${id}/reply`, { session: admin, body: { text: 'hi' } })).status,

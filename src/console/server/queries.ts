@@ -29,6 +29,13 @@ export interface InboxFilter {
 
 const like = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/**
+ * `lower(<column>) like <pattern> escape '\'`: the pattern's `\%`, `\_` and `\\` are literal (SQLite
+ * has no default escape character; Postgres's is the backslash, named here for both).
+ */
+const contains = (column: string, pattern: string) =>
+  sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+
 /** The inbox: people by their latest message (or handoff request), newest first, with filters. */
 export async function inbox(db: Db, f: InboxFilter): Promise<Thread[]> {
   const limit = f.limit ?? 100;
@@ -57,10 +64,7 @@ export async function inbox(db: Db, f: InboxFilter): Promise<Thread[]> {
         eb(
           'person_id',
           'in',
-          eb
-            .selectFrom('people')
-            .select('people.id')
-            .where((x) => x(x.fn('lower', ['people.display_name']), 'like', pattern)),
+          eb.selectFrom('people').select('people.id').where(contains('people.display_name', pattern)),
         ),
         eb(
           'person_id',
@@ -69,13 +73,10 @@ export async function inbox(db: Db, f: InboxFilter): Promise<Thread[]> {
             .selectFrom('contacts')
             .select('contacts.person_id')
             .where((c) =>
-              c.or([
-                c(c.fn('lower', ['contacts.address']), 'like', pattern),
-                c(c.fn('lower', ['contacts.display_name']), 'like', pattern),
-              ]),
+              c.or([contains('contacts.address', pattern), contains('contacts.display_name', pattern)]),
             ),
         ),
-        eb(eb.fn('lower', ['content']), 'like', pattern),
+        contains('content', pattern),
       ]),
     );
   }
