@@ -146,6 +146,8 @@ describe('console API', () => {
     const ops = await stack.gateway.store.db.selectFrom('operators').select('username').execute();
     expect(ops).toHaveLength(1);
     const admin = sessionOf(raced.find((r) => r.status === 201)!);
+    // The cookie lives as long as the session may: seven days, the server sliding its expiry meanwhile.
+    expect(raced.find((r) => r.status === 201)!.cookie).toContain('Max-Age=604800');
 
     // Thirty guesses at once, the right password among them: at most five are checked, none signs in,
     // and the name is locked afterwards, even for the right password.

@@ -14,6 +14,7 @@ import {
   operatorCount,
   OperatorError,
   publicOperator,
+  SESSION_MAX_MS,
   sessionAlive,
   sessionFor,
   signIn,
@@ -129,7 +130,8 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOpti
     );
   const signedIn = async (reply: FastifyReply, op: OperatorsTable, status = 200) => {
     const s = await createSession(opts.db, op.id, now());
-    setCookie(reply, s.token, Math.round((s.expiresAt - now()) / 1000) + 7 * 24 * 3600);
+    // The session slides while used, up to its maximum age: the cookie lives as long as it can.
+    setCookie(reply, s.token, Math.round(SESSION_MAX_MS / 1000));
     return reply.code(status).send({ operator: publicOperator(op), csrfToken: s.csrfToken });
   };
 
