@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.ts';
-import type { InboxRef } from '../store/inbox.ts';
+import { waitingAt, type InboxRef } from '../store/inbox.ts';
 import { LIVE_INBOX } from '../store/live.ts';
 import type { InboxState } from './nats-settings.ts';
 
@@ -34,12 +34,7 @@ export async function sweepCandidates(
     .selectFrom('inbox')
     .select(['id', 'ordering_key'])
     .where(LIVE_INBOX)
-    .where((eb) =>
-      eb.or([
-        eb('state', '=', 'pending'),
-        eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', now)]),
-      ]),
-    )
+    .where(waitingAt(now))
     .where('received_at', '<', receivedBefore)
     .where('id', '>', after)
     .orderBy('id')

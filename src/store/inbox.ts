@@ -1,9 +1,9 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { PostgresAdapter, sql, type ExpressionBuilder } from 'kysely';
 import type { InboundEvent } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import type { Db } from './db.ts';
 import { LIVE_INBOX } from './live.ts';
-import type { InboxTable } from './schema.ts';
+import type { Database, InboxTable } from './schema.ts';
 import { arg, args, Prepared, PreparedList } from './sql.ts';
 
 /** An inbox row handed to the work queue: enough to schedule it, not to process it. */
@@ -399,18 +399,17 @@ export async function pendingInbox(db: Db, limit: number, now = Date.now()): Pro
   return rows.map((r) => ({ id: r.id, orderingKey: r.ordering_key }));
 }
 
+/** An item waiting for a worker at `now`: pending, or processing under a lease that ran out. */
+export const waitingAt = (now: number) => (eb: ExpressionBuilder<Database, 'inbox'>) =>
+  eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', now)])]);
+
 // The limit is a literal (one compiled form per value): see `sql.ts`.
 const pendingQuery = new PreparedList<{ now: number }, { id: string; ordering_key: string }>((db, limit) =>
   db
     .selectFrom('inbox')
     .select(['id', 'ordering_key'])
     .where(LIVE_INBOX)
-    .where((eb) =>
-      eb.or([
-        eb('state', '=', 'pending'),
-        eb.and([eb('state', '=', 'processing'), eb('lease_until', '<', arg('now'))]),
-      ]),
-    )
+    .where(waitingAt(arg<number>('now')))
     .orderBy('id')
     .limit(sql.lit(limit)),
 );
