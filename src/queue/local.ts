@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
 import { pendingInbox, type InboxRef } from '../store/inbox.ts';
+import { KeyedBatches } from './keyed-batches.ts';
 import type { BatchHandler, WorkQueue } from './port.ts';
 
 export interface LocalQueueOptions {
@@ -20,28 +21,21 @@ export interface LocalQueueOptions {
  * periodic sweep picks up items released for retry and anything left by a previous run.
  */
 export class LocalQueue implements WorkQueue {
-  private readonly queued = new Map<string, string[]>();
-  private readonly ready: string[] = [];
-  private readonly running = new Set<string>();
+  private readonly batches: KeyedBatches<string>;
   private readonly known = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
   private handler: BatchHandler | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
-  constructor(private readonly opts: LocalQueueOptions) {}
+  constructor(private readonly opts: LocalQueueOptions) {
+    this.batches = new KeyedBatches({ concurrency: opts.concurrency, maxBatch: opts.maxBatch ?? 50 });
+  }
 
   async publish(refs: InboxRef[]): Promise<void> {
     for (const r of refs) {
       if (this.known.has(r.id)) continue;
       this.known.add(r.id);
-      let q = this.queued.get(r.orderingKey);
-      if (!q) {
-        q = [];
-        this.queued.set(r.orderingKey, q);
-        if (!this.running.has(r.orderingKey)) this.ready.push(r.orderingKey);
-      }
-      q.push(r.id);
+      this.batches.add(r.orderingKey, r.id);
     }
     this.pump();
   }
@@ -60,7 +54,7 @@ export class LocalQueue implements WorkQueue {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    const all = Promise.allSettled([...this.inFlight]);
+    const all = Promise.allSettled([...this.batches.inFlight.keys()]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
     await Promise.race([all, timeout]);
@@ -80,26 +74,15 @@ export class LocalQueue implements WorkQueue {
   private pump(): void {
     const handler = this.handler;
     if (!handler || this.stopping) return;
-    while (this.running.size < this.opts.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift()!;
-      const q = this.queued.get(key);
-      if (!q || q.length === 0) {
-        this.queued.delete(key);
-        continue;
-      }
-      const ids = q.splice(0, this.opts.maxBatch ?? 50);
-      if (q.length === 0) this.queued.delete(key);
-      this.running.add(key);
-      const p = handler(key, ids)
-        .catch((err: unknown) => this.opts.logger.error({ err, key }, 'batch handler failed'))
-        .finally(() => {
-          this.running.delete(key);
-          for (const id of ids) this.known.delete(id);
-          this.inFlight.delete(p);
-          if (this.queued.has(key)) this.ready.push(key);
-          this.pump();
-        });
-      this.inFlight.add(p);
-    }
+    this.batches.start(
+      (key, ids) =>
+        handler(key, ids).catch((err: unknown) =>
+          this.opts.logger.error({ err, key }, 'batch handler failed'),
+        ),
+      (ids) => {
+        for (const id of ids) this.known.delete(id);
+        this.pump();
+      },
+    );
   }
 }

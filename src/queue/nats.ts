@@ -19,6 +19,7 @@ import {
   type RetryDelays,
   type Settlement,
 } from './nats-settings.ts';
+import { KeyedBatches } from './keyed-batches.ts';
 import type { BatchHandler, WorkQueue } from './port.ts';
 
 export { NatsQueueError } from './nats-connection.ts';
@@ -90,11 +91,7 @@ export class NatsQueue implements WorkQueue {
   private js: JetStreamClient | undefined;
   private consumer: Consumer | undefined;
   private handler: BatchHandler | undefined;
-  private readonly queued = new Map<string, Held[]>();
-  private readonly ready: string[] = [];
-  private readonly running = new Set<string>();
-  private readonly inFlight = new Map<Promise<void>, Held[]>();
-  private buffered = 0;
+  private readonly batches: KeyedBatches<Held>;
   private pumpScheduled = false;
   private pulling: Promise<void> | undefined;
   private fetching: ConsumerMessages | undefined;
@@ -111,6 +108,7 @@ export class NatsQueue implements WorkQueue {
     this.subjects = subjectsOf(opts.stream);
     this.delays = { ...DEFAULT_DELAYS, ...opts.delays };
     this.ackWaitMs = ackWaitFor(opts.leaseMs);
+    this.batches = new KeyedBatches({ concurrency: opts.concurrency, maxBatch: opts.maxBatch ?? 50 });
   }
 
   /**
@@ -177,14 +175,11 @@ export class NatsQueue implements WorkQueue {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.wake?.();
-    for (const list of this.queued.values()) for (const h of list) this.tell(h, { kind: 'nak', delayMs: 0 });
-    this.queued.clear();
-    this.ready.length = 0;
-    this.buffered = 0;
-    const batches = Promise.allSettled([...this.inFlight.keys()]);
+    for (const h of this.batches.takeWaiting()) this.tell(h, { kind: 'nak', delayMs: 0 });
+    const batches = Promise.allSettled([...this.batches.inFlight.keys()]);
     if (this.pulling && !(await within(this.pulling, deadline))) this.fetching?.stop();
     if (!(await within(batches, deadline))) {
-      for (const list of this.inFlight.values())
+      for (const list of this.batches.inFlight.values())
         for (const h of list) this.tell(h, { kind: 'nak', delayMs: this.delays.busyMs });
     }
     const nc = this.nc;
@@ -196,8 +191,8 @@ export class NatsQueue implements WorkQueue {
 
   /** Messages held by this process: waiting for their key or a free slot, or in a running batch. */
   depth(): number {
-    let n = this.buffered;
-    for (const list of this.inFlight.values()) n += list.length;
+    let n = this.batches.waiting;
+    for (const list of this.batches.inFlight.values()) n += list.length;
     return n;
   }
 
@@ -324,14 +319,7 @@ export class NatsQueue implements WorkQueue {
       }
       return;
     }
-    let q = this.queued.get(work.key);
-    if (!q) {
-      q = [];
-      this.queued.set(work.key, q);
-      if (!this.running.has(work.key)) this.ready.push(work.key);
-    }
-    q.push({ msg, id: work.id });
-    this.buffered++;
+    this.batches.add(work.key, { msg, id: work.id });
     // Messages that arrive together (one pull) are grouped before the batches start.
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
@@ -345,26 +333,13 @@ export class NatsQueue implements WorkQueue {
   private pump(): void {
     const handler = this.handler;
     if (!handler || this.stopping) return;
-    while (this.running.size < this.opts.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift()!;
-      const q = this.queued.get(key);
-      if (!q || q.length === 0) {
-        this.queued.delete(key);
-        continue;
-      }
-      const batch = q.splice(0, this.opts.maxBatch ?? 50);
-      if (q.length === 0) this.queued.delete(key);
-      this.buffered -= batch.length;
-      this.running.add(key);
-      const p: Promise<void> = this.run(handler, key, batch).finally(() => {
-        this.running.delete(key);
-        this.inFlight.delete(p);
-        if (this.queued.has(key)) this.ready.push(key);
+    this.batches.start(
+      (key, batch) => this.run(handler, key, batch),
+      () => {
         this.pump();
         this.wake?.();
-      });
-      this.inFlight.set(p, batch);
-    }
+      },
+    );
   }
 
   /** Runs one batch, then acks or naks each of its messages from what the inbox says. */
@@ -393,14 +368,13 @@ export class NatsQueue implements WorkQueue {
 
   /** Resets the ack timer of messages waiting here for their turn: they are not lost, only queued. */
   private keepWaitingAlive(): void {
-    for (const list of this.queued.values())
-      for (const h of list) {
-        try {
-          h.msg.working();
-        } catch {
-          // The connection is down: the server will redeliver, and the inbox decides.
-        }
+    for (const h of this.batches.waitingItems()) {
+      try {
+        h.msg.working();
+      } catch {
+        // The connection is down: the server will redeliver, and the inbox decides.
       }
+    }
   }
 
   private tell(h: Held, s: Settlement): void {
