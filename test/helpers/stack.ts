@@ -15,6 +15,34 @@ export const CREDS = {
   phoneNumberId: '106540352242922',
 };
 
+/**
+ * A gateway's configuration for tests: loopback, an ephemeral port, silent logs, the test WhatsApp
+ * credentials against the sandbox at `graphUrl`, fast retries; `extra` on top.
+ */
+export function testGatewayConfig(
+  graphUrl: string,
+  databaseUrl: string,
+  extra: Record<string, unknown> = {},
+) {
+  return loadConfig({
+    env: {},
+    file: false,
+    overrides: {
+      PORT: 0,
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'silent',
+      WHATSAPP_VERIFY_TOKEN: CREDS.verifyToken,
+      WHATSAPP_APP_SECRET: CREDS.appSecret,
+      WHATSAPP_ACCESS_TOKEN: CREDS.accessToken,
+      WHATSAPP_PHONE_NUMBER_ID: CREDS.phoneNumberId,
+      WHATSAPP_GRAPH_URL: graphUrl,
+      OUTBOX_RETRY_UNIT_MS: 10,
+      ...extra,
+    },
+  });
+}
+
 export interface Stack {
   sandbox: RunningSandbox;
   gateway: Gateway;
@@ -52,23 +80,7 @@ export async function startStack(
     process.env.PASSERELLE_TEST_DATABASE === 'postgres'
       ? await (await import('./db.ts')).createTestDatabase('postgres')
       : undefined;
-  const config = loadConfig({
-    env: {},
-    file: false,
-    overrides: {
-      PORT: 0,
-      HOST: '127.0.0.1',
-      DATABASE_URL: pgDatabase?.url ?? `sqlite:${dbFile}`,
-      LOG_LEVEL: 'silent',
-      WHATSAPP_VERIFY_TOKEN: CREDS.verifyToken,
-      WHATSAPP_APP_SECRET: CREDS.appSecret,
-      WHATSAPP_ACCESS_TOKEN: CREDS.accessToken,
-      WHATSAPP_PHONE_NUMBER_ID: CREDS.phoneNumberId,
-      WHATSAPP_GRAPH_URL: sandbox.graphUrl,
-      OUTBOX_RETRY_UNIT_MS: 10,
-      ...opts.config,
-    },
-  });
+  const config = testGatewayConfig(sandbox.graphUrl, pgDatabase?.url ?? `sqlite:${dbFile}`, opts.config);
   const gateway = await Gateway.create({
     config,
     ...(opts.assistant ? { assistant: opts.assistant } : {}),

@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { NatsQueue } from '../../src/queue/nats.ts';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/index.ts';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/db.ts';
 import { deleteStream, NATS_URL, natsTests, uniqueStream } from '../helpers/nats.ts';
-import { CREDS, waitFor } from '../helpers/stack.ts';
+import { CREDS, testGatewayConfig, waitFor } from '../helpers/stack.ts';
 
 /**
  * Two gateway processes (two `Gateway` instances, each with its own pool, queue and dispatcher) on one
@@ -83,23 +82,9 @@ describe.skipIf(!natsTests || !DIALECTS.includes('postgres'))(
         port: 0,
         webhookRetry: { baseDelayMs: 20, maxAttempts: 6 },
       });
-      const config = loadConfig({
-        env: {},
-        file: false,
-        overrides: {
-          PORT: 0,
-          HOST: '127.0.0.1',
-          DATABASE_URL: database.url,
-          LOG_LEVEL: 'silent',
-          WHATSAPP_VERIFY_TOKEN: CREDS.verifyToken,
-          WHATSAPP_APP_SECRET: CREDS.appSecret,
-          WHATSAPP_ACCESS_TOKEN: CREDS.accessToken,
-          WHATSAPP_PHONE_NUMBER_ID: CREDS.phoneNumberId,
-          WHATSAPP_GRAPH_URL: sandbox.graphUrl,
-          OUTBOX_RETRY_UNIT_MS: 10,
-          QUEUE_URL: NATS_URL,
-          QUEUE_STREAM: stream,
-        },
+      const config = testGatewayConfig(sandbox.graphUrl, database.url, {
+        QUEUE_URL: NATS_URL,
+        QUEUE_STREAM: stream,
       });
       // One after the other: the first runs the migrations.
       for (let i = 0; i < 2; i++) {
