@@ -48,6 +48,9 @@ import { webchatRoutes } from './server/webchat.ts';
 import { whatsappWebhookRoutes } from './server/whatsapp-webhook.ts';
 import { openStore, type Store } from './store/db.ts';
 import { inboxDepth, releaseOwnedInbox } from './store/inbox.ts';
+import { inboxIngest } from './store/inbox-ingest.ts';
+import { intakeDepth } from './store/intake.ts';
+import { IntakeDrain } from './queue/intake-drain.ts';
 import { outboxDepth } from './store/outbox.ts';
 
 export interface GatewayOptions {
@@ -83,6 +86,8 @@ export class Gateway {
   readonly metrics = new Metrics();
   readonly store: Store;
   readonly queue: WorkQueue;
+  /** WhatsApp webhooks taken in during a flood, on their way to the inbox. */
+  readonly intake: IntakeDrain;
   readonly pipeline: Pipeline;
   readonly dispatcher: Dispatcher;
   /** The rules in force: the shipped defaults, overridden by `PASSERELLE_POLICY`. */
@@ -164,6 +169,13 @@ export class Gateway {
             leaseMs: config.PIPELINE_LEASE_MS,
             name: this.owner,
           });
+    this.intake = new IntakeDrain({
+      db: this.store.db,
+      queue: this.queue,
+      metrics: this.metrics,
+      logger: this.logger,
+    });
+    inboxIngest(this.store.db).divertTo(this.intake);
     this.policy = Gateway.loadPolicy(config);
     this.clock = opts.clock;
     const telegram = telegramSettingsFrom(config);
@@ -250,6 +262,7 @@ export class Gateway {
     });
     this.metrics.setDepthSource(async () => ({
       inbox: await inboxDepth(this.store.db),
+      intake: await intakeDepth(this.store.db),
       outbox: await outboxDepth(this.store.db),
     }));
   }
@@ -452,6 +465,8 @@ export class Gateway {
 
   /** Listens and starts the workers. Resolves with the base URL. */
   async start(): Promise<string> {
+    // Before the first webhook: whether requests left in the intake log by an earlier run come first.
+    await this.intake.start();
     const address = await this.app.listen({ port: this.config.PORT, host: this.config.HOST });
     const port = new URL(address).port;
     this.baseUrl = this.config.PUBLIC_URL ?? `http://localhost:${port}`;
@@ -515,6 +530,7 @@ export class Gateway {
     if (!(await within(closed, deadline))) this.app.server.closeAllConnections();
     await closed;
     await this.telegram?.stop();
+    await this.intake.stop();
     await this.queue.stop(Math.max(0, deadline - Date.now()));
     // Batches still running keep their leases; anything not started is handed back at once.
     await releaseOwnedInbox(this.store.db, this.owner);

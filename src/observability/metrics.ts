@@ -60,11 +60,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private depthSource: (() => Promise<{ inbox: number; outbox: Record<string, number> }>) | undefined;
+  private depthSource:
+    (() => Promise<{ inbox: number; intake: number; outbox: Record<string, number> }>) | undefined;
 
   readonly queueDepth = new Gauge({
     name: 'passerelle_queue_depth',
-    help: 'Items waiting, by queue (inbox, outbox) and state',
+    help: 'Items waiting, by queue (inbox, intake, outbox) and state',
     labelNames: ['queue', 'state'] as const,
     registers: [this.registry],
     collect: async () => {
@@ -72,6 +73,8 @@ export class Metrics {
       const d = await this.depthSource();
       this.queueDepth.reset();
       this.queueDepth.set({ queue: 'inbox', state: 'waiting' }, d.inbox);
+      // Webhook requests stored in a flood, not yet inbox items (each may hold several events).
+      this.queueDepth.set({ queue: 'intake', state: 'waiting' }, d.intake);
       for (const [state, n] of Object.entries(d.outbox)) this.queueDepth.set({ queue: 'outbox', state }, n);
     },
   });
@@ -80,7 +83,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'passerelle_' });
   }
 
-  setDepthSource(fn: () => Promise<{ inbox: number; outbox: Record<string, number> }>): void {
+  setDepthSource(fn: () => Promise<{ inbox: number; intake: number; outbox: Record<string, number> }>): void {
     this.depthSource = fn;
   }
 }

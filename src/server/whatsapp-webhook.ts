@@ -83,7 +83,8 @@ export async function whatsappWebhookRoutes(
 
     let result: CommitResult;
     try {
-      result = await inbox.commit(parsed.events);
+      // Meta delivers again what was not acknowledged: in a flood, the intake log may take it.
+      result = await inbox.commit(parsed.events, { deferrable: true });
     } catch (err) {
       req.log.error({ err }, 'inbox commit failed');
       return respond(503, { error: 'temporarily unavailable' });

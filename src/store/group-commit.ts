@@ -1,5 +1,6 @@
 import { CompiledQuery, PostgresAdapter } from 'kysely';
 import type { Db } from './db.ts';
+import { IngestPressure, type PressureOptions } from './ingest-pressure.ts';
 
 /**
  * Group commit. Units of work submitted during one turn of the event loop run in **one** transaction,
@@ -27,6 +28,8 @@ import type { Db } from './db.ts';
  * turn of the event loop stays short, so webhooks keep being read and acknowledged while a backlog is
  * worked off; while they keep coming, the turns are shorter still, and the work that follows each
  * background unit (the assistant, the sends) is cut into smaller slices between acknowledgements.
+ * In a flood (`IngestPressure`: webhooks faster than replies could ever leave, on a saturated loop),
+ * background groups are also spaced out in time, so most of the loop takes in webhooks.
  */
 export type Lane = 'ingest' | 'background';
 
@@ -47,10 +50,25 @@ export class GroupCommit {
   readonly #busyBudgetMs: number;
   readonly #lanes: Record<Lane, Unit[]> = { ingest: [], background: [] };
   #scheduled = false;
+  /** Floods: when background groups may start (undefined: no such pacing). */
+  readonly #pressure: IngestPressure | undefined;
+  /** When the last background group started (`performance.now()`). */
+  #lastBackground = -Infinity;
+  /** A flush waiting for the next background slice. */
+  #deferred: NodeJS.Timeout | undefined;
   /** Postgres: the last group transaction started; the next one starts after it. SQLite: undefined. */
   #tail: Promise<void> | undefined;
 
-  constructor(db: Db, opts: { maxGroup?: number; budgetMs?: number; busyBudgetMs?: number } = {}) {
+  constructor(
+    db: Db,
+    opts: {
+      maxGroup?: number;
+      budgetMs?: number;
+      busyBudgetMs?: number;
+      /** Pacing of background work in a webhook flood; `false`: none. */
+      pressure?: Partial<PressureOptions> | IngestPressure | false;
+    } = {},
+  ) {
     this.#db = db;
     // Chosen once: Kysely serialises transactions on SQLite's single connection, not on a pool.
     if (db.getExecutor().adapter instanceof PostgresAdapter) this.#tail = Promise.resolve();
@@ -64,6 +82,12 @@ export class GroupCommit {
     // did not move beyond noise (573–737 replies/s either way). A budget scaled with the turn's
     // webhooks (5 ms down to 1 ms at 16) kept only half of the flood's gain. (bench/profile.ts)
     this.#busyBudgetMs = opts.busyBudgetMs ?? 1;
+    this.#pressure =
+      opts.pressure === false
+        ? undefined
+        : opts.pressure instanceof IngestPressure
+          ? opts.pressure
+          : new IngestPressure(opts.pressure);
   }
 
   /** Runs `work` in the next group transaction; resolves with its result once that committed. */
@@ -72,6 +96,16 @@ export class GroupCommit {
       this.#lanes[lane].push({ work, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
     });
+  }
+
+  /** A webhook request was taken in (whatever unit holds it): the flood measure counts requests. */
+  tookIn(requests = 1): void {
+    this.#pressure?.ingested(requests);
+  }
+
+  /** Whether webhooks are arriving in a flood (background groups are paced meanwhile). */
+  get flooding(): boolean {
+    return this.#pressure?.active() ?? false;
   }
 
   /** Units waiting for the next group. */
@@ -90,12 +124,29 @@ export class GroupCommit {
     // Kysely serialises transactions on the connection: the ingest group commits first.
     const ingest = this.#lanes.ingest.splice(0);
     if (ingest.length > 0) this.#start(ingest, Infinity);
-    const background = this.#lanes.background.splice(0, this.#maxGroup);
-    if (background.length > 0)
-      this.#start(background, ingest.length > 0 ? this.#busyBudgetMs : this.#budgetMs);
-    // Whatever did not fit goes after the next I/O poll.
-    if (this.waiting > 0) this.#schedule();
+    if (this.#lanes.background.length > 0) {
+      const now = performance.now();
+      const hold = this.#pressure?.holdMs(this.#lastBackground, now) ?? 0;
+      if (hold > 0) this.#deferBackground(hold);
+      else {
+        this.#lastBackground = now;
+        const background = this.#lanes.background.splice(0, this.#maxGroup);
+        this.#start(background, ingest.length > 0 ? this.#busyBudgetMs : this.#budgetMs);
+      }
+    }
+    // Whatever did not fit goes after the next I/O poll (background work held for its slice: then).
+    if (this.#lanes.ingest.length > 0 || (this.#lanes.background.length > 0 && !this.#deferred))
+      this.#schedule();
   };
+
+  /** Background work waits `ms` for its next slice; webhooks are still committed meanwhile. */
+  #deferBackground(ms: number): void {
+    if (this.#deferred) return;
+    this.#deferred = setTimeout(() => {
+      this.#deferred = undefined;
+      this.#schedule();
+    }, Math.ceil(ms));
+  }
 
   #start(units: Unit[], budgetMs: number): void {
     if (this.#tail === undefined) void this.#commit(units, budgetMs);

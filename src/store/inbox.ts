@@ -17,7 +17,12 @@ export interface InboxItem extends InboxRef {
   attempts: number;
 }
 
-export type CommitResult = { accepted: InboxRef[]; duplicates: number };
+export type CommitResult = {
+  accepted: InboxRef[];
+  duplicates: number;
+  /** Stored in the intake log: scheduled (and counted as duplicates) once drained into the inbox. */
+  deferred?: true;
+};
 
 /** Rows of one multi-row insert, at most: 64 × 15 parameters stays far below every dialect's limit. */
 const MAX_ROWS = 64;
@@ -91,10 +96,14 @@ function inboxRow(e: InboundEvent, now: number): InboxTable {
 export async function insertInboxBatches(
   db: Db,
   batches: readonly (readonly InboundEvent[])[],
-  now = Date.now(),
+  /** When they were received: one time for all, or one per batch. */
+  now: number | readonly number[] = Date.now(),
 ): Promise<CommitResult[]> {
   const rows: InboxTable[] = [];
-  for (const events of batches) for (const e of events) rows.push(inboxRow(e, now));
+  batches.forEach((events, b) => {
+    const at = typeof now === 'number' ? now : now[b]!;
+    for (const e of events) rows.push(inboxRow(e, at));
+  });
   const inserted = new Map<string, string>();
   for (let at = 0; at < rows.length;) {
     const left = rows.length - at;

@@ -459,6 +459,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('rate_buckets').ifExists().execute();
     },
   },
+  '0008_intake': {
+    // The intake log: webhook requests taken in during a flood, acknowledged once stored here, and
+    // turned into inbox items in the background (`IntakeDrain`). No index but the primary key, whose
+    // ids grow with time: a row is an append, whatever the conversation or message ids.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('intake')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('intake').ifExists().execute();
+    },
+  },
 };
 
 /** Provides the in-code migrations to Kysely's `Migrator`, in name order. */

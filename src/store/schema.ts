@@ -290,6 +290,15 @@ export interface RateBucketsTable {
   updated_at: number;
 }
 
+/** Webhook requests taken in during a flood, not yet inbox items (`store/intake.ts`). */
+export interface IntakeTable {
+  /** `newId()`: grows with time, so the log is read in arrival order. */
+  id: string;
+  /** The request's parsed events, as JSON (an array of `InboundEvent`). */
+  events: string;
+  received_at: number;
+}
+
 export interface Database {
   people: PeopleTable;
   contacts: ContactsTable;
@@ -312,4 +321,5 @@ export interface Database {
   handoffs: HandoffsTable;
   console_reads: ConsoleReadsTable;
   rate_buckets: RateBucketsTable;
+  intake: IntakeTable;
 }

@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseWebhook } from '../../src/channels/whatsapp/inbound.ts';
+import { newId } from '../../src/core/ids.ts';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/index.ts';
 import { freePort, runCli, waitHttpOk, type Child } from '../helpers/process.ts';
 import { CREDS, waitFor } from '../helpers/stack.ts';
@@ -147,4 +149,41 @@ describe('crash safety', () => {
       expect(sandbox.sentTo(user)).toHaveLength(1);
     },
   );
+
+  it('answers exactly once a webhook that a killed process left in the intake log, delivered again too', async () => {
+    // In a flood, a webhook is acknowledged once it is in the intake log; the process then died
+    // before draining it. Meta does not deliver it again (it was acknowledged)…
+    const user = '33700000201';
+    sandbox.users.create({ waId: user, name: 'Dee' });
+    await killGateway();
+    sandbox.faults.inject({ kind: 'webhook_drop', times: 1 });
+    const before = sandbox.webhookLog.length;
+    const msg = sandbox.userSends(user, 'Is there a warranty?');
+    const dropped = sandbox.webhookLog.slice(before).find((a) => a.body.includes(msg.id))!;
+    expect(dropped.outcome).toBe('dropped');
+    const parsed = parseWebhook(JSON.parse(dropped.body));
+    if (!parsed.ok) throw new Error(parsed.message);
+    const db = new Database(dbFile);
+    try {
+      db.prepare('insert into intake (id, events, received_at) values (?, ?, ?)').run(
+        newId(),
+        JSON.stringify(parsed.events),
+        Date.now(),
+      );
+    } finally {
+      db.close();
+    }
+    await startGateway();
+    await waitFor(() => sandbox.sentTo(user).length >= 1, 30_000, 'reply after restart');
+    // …except when it does anyway: the copy is a duplicate of what the log held.
+    const again = await fetch(`http://127.0.0.1:${port}/webhooks/whatsapp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': dropped.signature },
+      body: dropped.body,
+    });
+    expect(again.status).toBe(200);
+    await waitFor(() => outboxRows().find((r) => r.recipient === user)?.state === 'sent', 30_000, 'settled');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sandbox.sentTo(user)).toHaveLength(1);
+  });
 });

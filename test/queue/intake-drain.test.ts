@@ -1,0 +1,187 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Metrics } from '../../src/observability/metrics.ts';
+import { IntakeDrain } from '../../src/queue/intake-drain.ts';
+import type { BatchHandler, WorkQueue } from '../../src/queue/port.ts';
+import type { InboxRef } from '../../src/store/inbox.ts';
+import { InboxIngest } from '../../src/store/inbox-ingest.ts';
+import { insertIntake, intakeDepth, takeIntake } from '../../src/store/intake.ts';
+import { DIALECTS, openTestStore, type TestStore } from '../helpers/db.ts';
+import { textEvent } from '../helpers/events.ts';
+import { waitFor } from '../helpers/stack.ts';
+
+/**
+ * In a webhook flood, deferrable requests are acknowledged once appended to the intake log, and the
+ * drain turns them into inbox items in the background: in order, deduplicated, scheduled, none lost,
+ * and no later message of a conversation ahead of an earlier one still in the log.
+ */
+let store: TestStore;
+
+/** The work queue's side: what was scheduled, in order. */
+class RecordingQueue implements WorkQueue {
+  readonly published: InboxRef[] = [];
+  publish(refs: InboxRef[]): Promise<void> {
+    this.published.push(...refs);
+    return Promise.resolve();
+  }
+  start(_handler: BatchHandler): Promise<void> {
+    return Promise.resolve();
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  depth(): number {
+    return this.published.length;
+  }
+}
+
+const msg = (id: string, from = '16505551234') => textEvent(id, from, { text: `text of ${id}` });
+
+async function inbox(): Promise<{ id: string; dedupe_key: string }[]> {
+  return store.db.selectFrom('inbox').select(['id', 'dedupe_key']).orderBy('id').execute();
+}
+
+function duplicatesCounted(metrics: Metrics): Promise<number> {
+  return metrics.inbound
+    .get()
+    .then(
+      (m) =>
+        m.values.find((v) => v.labels.outcome === 'duplicate' && v.labels.channel === 'whatsapp')?.value ?? 0,
+    );
+}
+
+describe.each(DIALECTS)('%s', (dialect) => {
+  let flood: { on: boolean };
+  let queue: RecordingQueue;
+  let metrics: Metrics;
+  let drain: IntakeDrain;
+  let ingest: InboxIngest;
+
+  beforeEach(async () => {
+    store = await openTestStore(dialect, { file: true });
+    flood = { on: false };
+    queue = new RecordingQueue();
+    metrics = new Metrics();
+    drain = new IntakeDrain({
+      db: store.db,
+      queue,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      step: 2,
+      retryMs: 20,
+      flooding: () => flood.on,
+    });
+    ingest = new InboxIngest(store.db);
+    ingest.divertTo(drain);
+  });
+  afterEach(async () => {
+    await drain.stop();
+    await store.close();
+  });
+
+  it('reads the log oldest first, a step at a time, and a taken row is gone', async () => {
+    await insertIntake(store.db, [[msg('a')], [msg('b'), msg('c')], [msg('d')]]);
+    const first = await takeIntake(store.db, 2);
+    expect(first.map((r) => r.events.map((e) => e.dedupeKey))).toEqual([['msg:a'], ['msg:b', 'msg:c']]);
+    expect(first[0]!.events[0]).toEqual(msg('a'));
+    expect(await intakeDepth(store.db)).toBe(1);
+    expect((await takeIntake(store.db, 2)).map((r) => r.events[0]!.dedupeKey)).toEqual(['msg:d']);
+    expect(await takeIntake(store.db, 2)).toEqual([]);
+  });
+
+  it('in a flood, stores deferrable requests in the log and drains them into the inbox in order, scheduled', async () => {
+    await drain.start();
+    expect(drain.diverting()).toBe(false);
+    // Before the flood: straight to the inbox, as always.
+    const direct = await ingest.commit([msg('m0')], { deferrable: true });
+    expect(direct.accepted).toHaveLength(1);
+
+    flood.on = true;
+    const results = await Promise.all([
+      ingest.commit([msg('m1'), msg('m2')], { deferrable: true }),
+      ingest.commit([msg('m3', '33611111111')], { deferrable: true }),
+      // Not deferrable (the web chat answers its page with the outcome): the inbox, flood or not.
+      ingest.commit([msg('w1', '33622222222')]),
+    ]);
+    expect(results.map((r) => r.deferred ?? false)).toEqual([true, true, false]);
+    expect(results[2]!.accepted).toHaveLength(1);
+
+    await waitFor(async () => (await intakeDepth(store.db)) === 0, 5000, 'log drained');
+    const rows = await inbox();
+    expect(rows.map((r) => r.dedupe_key)).toEqual(['msg:m0', 'msg:w1', 'msg:m1', 'msg:m2', 'msg:m3']);
+    // Scheduled once committed: the two direct ones by their routes (not this queue), the rest by the drain.
+    expect(queue.published.map((r) => r.id)).toEqual(rows.slice(2).map((r) => r.id));
+    expect(queue.published[2]!.orderingKey).toBe(msg('m3', '33611111111').orderingKey);
+  });
+
+  it('keeps diverting after the flood until the log is drained, so later messages queue behind it', async () => {
+    await drain.start();
+    flood.on = true;
+    await drain.stop(); // nothing drains: the log stays as it is
+    await ingest.commit([msg('early')], { deferrable: true });
+    flood.on = false;
+    // The flood is over but "early" is still in the log: "late", of the same conversation, follows it.
+    expect(drain.diverting()).toBe(true);
+    const late = await ingest.commit([msg('late')], { deferrable: true });
+    expect(late.deferred).toBe(true);
+    expect(await inbox()).toEqual([]);
+
+    await drain.start();
+    await waitFor(() => !drain.diverting(), 5000, 'drained');
+    expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:early', 'msg:late']);
+    // Drained: straight to the inbox again.
+    expect((await ingest.commit([msg('after')], { deferrable: true })).deferred).toBeUndefined();
+  });
+
+  it('drains what an earlier run left in the log, diverting meanwhile', async () => {
+    await insertIntake(store.db, [[msg('left1')], [msg('left2')], [msg('left3')]]);
+    const fresh = new IntakeDrain({
+      db: store.db,
+      queue,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      flooding: () => false,
+    });
+    // Not started yet: it cannot know the log is empty, so requests go behind whatever is there.
+    expect(fresh.diverting()).toBe(true);
+    await fresh.start();
+    await waitFor(() => !fresh.diverting(), 5000, 'drained');
+    await fresh.stop();
+    expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:left1', 'msg:left2', 'msg:left3']);
+    expect(queue.published).toHaveLength(3);
+  });
+
+  it('leaves out duplicates when draining, and counts them', async () => {
+    await drain.start();
+    await ingest.commit([msg('d1')], { deferrable: true });
+    flood.on = true;
+    // A retry of d1 (already in the inbox), and d2 delivered twice within the flood.
+    await Promise.all([
+      ingest.commit([msg('d1'), msg('d2')], { deferrable: true }),
+      ingest.commit([msg('d2')], { deferrable: true }),
+    ]);
+    flood.on = false;
+    await waitFor(() => !drain.diverting(), 5000, 'drained');
+    expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:d1', 'msg:d2']);
+    expect(queue.published).toHaveLength(1);
+    expect(await duplicatesCounted(metrics)).toBe(2);
+  });
+
+  it('keeps the rows of a step that failed in the log, and drains them on a later try', async () => {
+    flood.on = true;
+    await ingest.commit([msg('f1')], { deferrable: true }); // not started: it stays in the log
+    flood.on = false;
+    // The inbox cannot be written for a while (its table is out of the way).
+    const rename = (from: string, to: string) =>
+      store.db.executeQuery({ sql: `alter table ${from} rename to ${to}`, parameters: [] } as never);
+    await rename('inbox', 'inbox_away');
+    await drain.start();
+    await new Promise((r) => setTimeout(r, 100)); // a few failed tries (every 20 ms)
+    expect(drain.diverting()).toBe(true);
+    expect(await intakeDepth(store.db)).toBe(1);
+    await rename('inbox_away', 'inbox');
+    await waitFor(() => !drain.diverting(), 5000, 'drained after the failures');
+    expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:f1']);
+    expect(await intakeDepth(store.db)).toBe(0);
+  });
+});
