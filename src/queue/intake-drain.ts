@@ -16,6 +16,8 @@ export interface IntakeDrainOptions {
   step?: number;
   /** Wait after a failed step before the next (ms). */
   retryMs?: number;
+  /** How often to look for rows another process left (ms). */
+  checkMs?: number;
   /** Whether webhooks are arriving in a flood; default: as the store's group commit measures it. */
   flooding?: () => boolean;
 }
@@ -30,8 +32,9 @@ export interface IntakeDrainOptions {
  * flood its steps are paced like the rest of the background work; afterwards the log empties at
  * full speed.
  *
- * Rows left by a process that stopped are drained at the next start (on Postgres, by whichever process
- * takes them first; a row is never taken twice).
+ * Rows left by a process that stopped are drained at the next start, or, with several processes on
+ * one Postgres database, by the next process that looks (every `checkMs`). There one process drains at
+ * a time, so the log reaches the inbox in order.
  */
 export class IntakeDrain implements Overflow {
   readonly #tx: GroupCommit;
@@ -43,6 +46,7 @@ export class IntakeDrain implements Overflow {
   #loop: Promise<void> | undefined;
   #running = false;
   #wake: (() => void) | undefined;
+  #check: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: IntakeDrainOptions) {
     this.#tx = groupCommit(opts.db);
@@ -62,13 +66,25 @@ export class IntakeDrain implements Overflow {
   /** Looks for rows left by an earlier run (drained in the background) and starts draining. */
   async start(): Promise<void> {
     this.#running = true;
-    if ((await intakeDepth(this.opts.db)) === 0) this.#empty = true;
-    else this.#kick();
+    await this.#look();
+    this.#check = setInterval(() => {
+      if (this.#empty)
+        this.#look().catch((err: unknown) => this.opts.logger.error({ err }, 'intake log check failed'));
+    }, this.opts.checkMs ?? 2000);
+    this.#check.unref();
+  }
+
+  /** Whether the log holds rows (left by an earlier run, or by another process): drain them first. */
+  async #look(): Promise<void> {
+    const generation = this.#generation;
+    if ((await intakeDepth(this.opts.db)) > 0) this.diverted();
+    else if (generation === this.#generation) this.#empty = true;
   }
 
   /** Stops after the step in progress; rows still in the log wait for the next start. */
   async stop(): Promise<void> {
     this.#running = false;
+    clearInterval(this.#check);
     this.#wake?.();
     await this.#loop;
   }
@@ -84,10 +100,11 @@ export class IntakeDrain implements Overflow {
     const step = this.opts.step ?? 32;
     while (this.#running) {
       const generation = this.#generation;
-      let moved: { accepted: InboxRef[]; duplicates: Map<string, number> } | undefined;
+      let moved: { accepted: InboxRef[]; duplicates: Map<string, number> } | 'busy' | undefined;
       try {
         moved = await this.#tx.run(async (trx) => {
           const rows = await takeIntake(trx, step);
+          if (rows === undefined) return 'busy' as const;
           if (rows.length === 0) return undefined;
           const results = await insertInboxBatches(
             trx,
@@ -105,6 +122,11 @@ export class IntakeDrain implements Overflow {
       } catch (err) {
         this.opts.logger.error({ err }, 'intake drain failed; the requests stay in the log, retrying');
         await this.#pause(this.opts.retryMs ?? 1000);
+        continue;
+      }
+      if (moved === 'busy') {
+        // Another process is draining (Postgres): the log is not known to be empty until it is seen so.
+        await this.#pause(10);
         continue;
       }
       if (!moved) {

@@ -55,16 +55,23 @@ export interface IntakeRow {
 
 /**
  * Takes (deletes and returns) the oldest `limit` rows, oldest first. Inside the caller's transaction,
- * so a failure puts them back. On Postgres, rows another process is taking are skipped, not waited for.
+ * so a failure puts them back. On Postgres, one process at a time drains the log (a transaction-scoped
+ * advisory lock): two processes taking alternate slices would insert a conversation's messages into
+ * the inbox out of order. Undefined: another process holds it; try again shortly.
  */
-export async function takeIntake(db: Db, limit: number): Promise<IntakeRow[]> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+export async function takeIntake(db: Db, limit: number): Promise<IntakeRow[] | undefined> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    // Keyed by schema: deployments sharing a database in separate schemas do not wait on each other.
+    const { rows } = await sql<{
+      ok: boolean;
+    }>`select pg_try_advisory_xact_lock(hashtext('passerelle:intake:' || current_schema())) as ok`.execute(
+      db,
+    );
+    if (!rows[0]?.ok) return undefined;
+  }
   const rows = await db
     .deleteFrom('intake')
-    .where('id', 'in', (eb) => {
-      const oldest = eb.selectFrom('intake').select('id').orderBy('id').limit(sql.lit(limit));
-      return postgres ? oldest.forUpdate().skipLocked() : oldest;
-    })
+    .where('id', 'in', (eb) => eb.selectFrom('intake').select('id').orderBy('id').limit(sql.lit(limit)))
     .returning(['id', 'events', 'received_at'])
     .execute();
   return rows

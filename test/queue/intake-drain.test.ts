@@ -6,6 +6,7 @@ import type { BatchHandler, WorkQueue } from '../../src/queue/port.ts';
 import type { InboxRef } from '../../src/store/inbox.ts';
 import { InboxIngest } from '../../src/store/inbox-ingest.ts';
 import { insertIntake, intakeDepth, takeIntake } from '../../src/store/intake.ts';
+import { openStore } from '../../src/store/db.ts';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/db.ts';
 import { textEvent } from '../helpers/events.ts';
 import { waitFor } from '../helpers/stack.ts';
@@ -81,12 +82,29 @@ describe.each(DIALECTS)('%s', (dialect) => {
 
   it('reads the log oldest first, a step at a time, and a taken row is gone', async () => {
     await insertIntake(store.db, [[msg('a')], [msg('b'), msg('c')], [msg('d')]]);
-    const first = await takeIntake(store.db, 2);
+    const first = (await takeIntake(store.db, 2))!;
     expect(first.map((r) => r.events.map((e) => e.dedupeKey))).toEqual([['msg:a'], ['msg:b', 'msg:c']]);
     expect(first[0]!.events[0]).toEqual(msg('a'));
     expect(await intakeDepth(store.db)).toBe(1);
-    expect((await takeIntake(store.db, 2)).map((r) => r.events[0]!.dedupeKey)).toEqual(['msg:d']);
+    expect((await takeIntake(store.db, 2))!.map((r) => r.events[0]!.dedupeKey)).toEqual(['msg:d']);
     expect(await takeIntake(store.db, 2)).toEqual([]);
+  });
+
+  it('drains rows another process left, found by its periodic look', async () => {
+    const looking = new IntakeDrain({
+      db: store.db,
+      queue,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      checkMs: 20,
+      flooding: () => false,
+    });
+    await looking.start();
+    expect(looking.diverting()).toBe(false);
+    await insertIntake(store.db, [[msg('orphan')]]); // as another process would have
+    await waitFor(async () => (await inbox()).length === 1, 5000, 'orphan drained');
+    await looking.stop();
+    expect(queue.published).toHaveLength(1);
   });
 
   it('in a flood, stores deferrable requests in the log and drains them into the inbox in order, scheduled', async () => {
@@ -183,5 +201,39 @@ describe.each(DIALECTS)('%s', (dialect) => {
     await waitFor(() => !drain.diverting(), 5000, 'drained after the failures');
     expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:f1']);
     expect(await intakeDepth(store.db)).toBe(0);
+  });
+});
+
+describe.skipIf(!DIALECTS.includes('postgres'))('postgres: one process drains at a time', () => {
+  beforeEach(async () => {
+    store = await openTestStore('postgres');
+  });
+  afterEach(() => store.close());
+
+  it('lets one process at a time take from the log, so it reaches the inbox in order', async () => {
+    await insertIntake(store.db, [[msg('p1')], [msg('p2')]]);
+    // A second process: its own pool on the same database.
+    const other = openStore({ url: store.database.url });
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let taken = false;
+      // One process is in the middle of a step: its transaction holds the drain.
+      const first = store.db.transaction().execute(async (trx) => {
+        const rows = await takeIntake(trx, 1);
+        taken = true;
+        await held;
+        return rows;
+      });
+      await waitFor(() => taken, 5000, 'first step taken');
+      // Another process does not take the next row meanwhile: it is told to come back.
+      expect(await other.db.transaction().execute((trx) => takeIntake(trx, 1))).toBeUndefined();
+      release();
+      expect((await first)!.map((r) => r.events[0]!.dedupeKey)).toEqual(['msg:p1']);
+      const next = await other.db.transaction().execute((trx) => takeIntake(trx, 1));
+      expect(next!.map((r) => r.events[0]!.dedupeKey)).toEqual(['msg:p2']);
+    } finally {
+      await other.close();
+    }
   });
 });
