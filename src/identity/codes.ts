@@ -15,9 +15,11 @@ import type { LinkCodesTable } from '../store/schema.ts';
  * channel it was asked on, they are refused.
  *
  * Brute force: each redeeming contact has 5 failures per 15 minutes, then is locked out for 15
- * minutes, twice as long at each lockout after (up to a day); across all contacts, more than 50
- * failures in a minute closes redemption for the rest of that minute. With 2^40 codes and at most a
- * handful live, guessing one is hopeless within those limits.
+ * minutes, twice as long at each lockout after (up to a day); across all contacts of a channel, more
+ * than 50 failures in a minute closes redemption on that channel for the rest of that minute. Per
+ * channel, because web chat visitors cost nothing to make: a stream of throwaway visitors guessing
+ * must not close linking for the channel's people on WhatsApp or Telegram. With 2^40 codes and at
+ * most a handful live, guessing one is hopeless within those limits.
  */
 
 export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -30,7 +32,7 @@ export const LOCKOUT = {
   /** The window failures are counted in, and the first lockout's length. */
   windowMs: 15 * 60_000,
   maxLockMs: 24 * 60 * 60_000,
-  /** Failures across all contacts per `globalWindowMs` before redemption closes for the window. */
+  /** Failures across a channel's contacts per `globalWindowMs` before redemption closes on it. */
   globalMaxFailures: 50,
   globalWindowMs: 60_000,
 } as const;
@@ -152,11 +154,12 @@ export async function redeemLinkCode(
   now = Date.now(),
 ): Promise<Redeemed> {
   const subject = `contact:${who.contactId}`;
-  const lockedUntil = await lockedUntilOf(db, [subject, 'global'], now);
+  const channelWide = `global:${who.channel}`;
+  const lockedUntil = await lockedUntilOf(db, [subject, channelWide], now);
   if (lockedUntil !== undefined) return { ok: false, reason: 'locked', retryAt: lockedUntil };
 
   const fail = async (reason: RedeemRefusal, channel?: string): Promise<Redeemed> => {
-    const retryAt = await recordFailure(db, subject, now);
+    const retryAt = await recordFailure(db, subject, channelWide, now);
     return {
       ok: false,
       reason: retryAt !== undefined ? 'locked' : reason,
@@ -227,16 +230,21 @@ async function lockedUntilOf(db: Db, subjects: string[], now: number): Promise<n
 }
 
 /**
- * Counts a failure for the contact and globally. Returns when the contact may try again if this
- * failure locked it (or redemption as a whole) out.
+ * Counts a failure for the contact and for its channel. Returns when the contact may try again if
+ * this failure locked it (or redemption on its channel) out.
  */
-async function recordFailure(db: Db, subject: string, now: number): Promise<number | undefined> {
+async function recordFailure(
+  db: Db,
+  subject: string,
+  channelWide: string,
+  now: number,
+): Promise<number | undefined> {
   const mine = await bump(db, subject, now, LOCKOUT.windowMs, LOCKOUT.maxFailures, (lockouts) =>
     Math.min(LOCKOUT.windowMs * 2 ** lockouts, LOCKOUT.maxLockMs),
   );
   const all = await bump(
     db,
-    'global',
+    channelWide,
     now,
     LOCKOUT.globalWindowMs,
     LOCKOUT.globalMaxFailures,

@@ -176,7 +176,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
     expect(await redeemLinkCode(db(), good.code, web, t + 1)).toMatchObject({ ok: true });
   });
 
-  it('closes redemption for everyone for a minute after many failures across contacts', async () => {
+  it('closes redemption on a channel for a minute after many failures across its contacts', async () => {
     const wa = await personOn(WA, ['a'], T0);
     const good = await issueLinkCode(db(), wa, T0);
     // An attacker spreads guesses over many contacts, 4 each (under the per-contact limit).
@@ -192,6 +192,25 @@ describe.each(DIALECTS)('%s', (dialect) => {
       reason: 'locked',
     });
     expect(await redeemLinkCode(db(), good.code, tg, T0 + 1000 + n + 61_000)).toMatchObject({ ok: true });
+  });
+
+  it('keeps redemption open on the other channels when throwaway web chat visitors guess', async () => {
+    const wa = await personOn(WA, ['a'], T0);
+    const good = await issueLinkCode(db(), wa, T0);
+    let n = 0;
+    for (let i = 0; n < LOCKOUT.globalMaxFailures; i++) {
+      const visitor = await personOn({ channel: 'webchat', address: `v-${i}` }, [], T0);
+      for (let k = 0; k < 4 && n < LOCKOUT.globalMaxFailures; k++, n++)
+        await redeemLinkCode(db(), 'ZZZZ-ZZZZ', visitor, T0 + 1000 + n);
+    }
+    const web = await personOn(WEB, ['b'], T0);
+    expect(await redeemLinkCode(db(), good.code, web, T0 + 2000)).toMatchObject({
+      ok: false,
+      reason: 'locked',
+    });
+    // Telegram's people are not shut out by the web chat's guessers.
+    const tg = await personOn(TG, ['c'], T0);
+    expect(await redeemLinkCode(db(), good.code, tg, T0 + 2000)).toMatchObject({ ok: true });
   });
 
   it('unlinking a contact takes what was written through it and leaves the rest', async () => {
@@ -289,7 +308,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
     const global = await db()
       .selectFrom('link_attempts')
       .select('failures')
-      .where('subject', '=', 'global')
+      .where('subject', '=', 'global:telegram')
       .executeTakeFirstOrThrow();
     expect(Number(global.failures)).toBe(12);
   });
