@@ -4,6 +4,7 @@ import {
   createSession,
   disableOperator,
   hashPassword,
+  prepareSignIn,
   sessionFor,
   SESSION_IDLE_MS,
   SESSION_MAX_MS,
@@ -82,6 +83,16 @@ describe.each(DIALECTS)('%s', (dialect) => {
     });
     // An unknown username answers like a wrong password.
     expect(await signIn(store.db, 'nobody', 'nope', T0)).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('checks unknown usernames against one scrypt hash, made before the first sign-in needs it', async () => {
+    // The console routes start it when they are registered; every unknown username then uses it.
+    const ready = prepareSignIn();
+    expect(prepareSignIn()).toBe(ready);
+    const dummy = await ready;
+    expect(dummy).toMatch(/^scrypt\$\d+\$\d+\$\d+\$/);
+    // Nobody's password matches it.
+    expect(await verifyPassword('', dummy)).toBe(false);
   });
 
   it('queues once, is taken by one agent at a time, released by them (or an admin)', async () => {

@@ -53,6 +53,14 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A hash nobody's password matches: checked for unknown usernames, so they take as long as known ones. */
 let dummyHash: Promise<string> | undefined;
 
+/**
+ * Makes the hash unknown usernames are checked against, ahead of the first sign-in (made then, it
+ * would make that one sign-in slower than any other: a tell that the name is unknown).
+ */
+export function prepareSignIn(): Promise<string> {
+  return (dummyHash ??= hashPassword(randomBytes(16).toString('hex')));
+}
+
 export function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
@@ -119,7 +127,7 @@ export async function signIn(db: Db, username: string, password: string, now = D
   const op = await db.selectFrom('operators').selectAll().where('username', '=', name).executeTakeFirst();
   const good = op
     ? await verifyPassword(password, op.password_hash)
-    : await verifyPassword(password, await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))));
+    : await verifyPassword(password, await prepareSignIn());
   if (op && good && op.disabled_at === null) {
     await db.deleteFrom('login_attempts').where('subject', '=', subject).execute();
     return { ok: true, operator: op };

@@ -17,6 +17,7 @@ import {
   SESSION_MAX_MS,
   sessionAlive,
   sessionFor,
+  prepareSignIn,
   signIn,
   type ActiveSession,
 } from './auth.ts';
@@ -120,6 +121,8 @@ const SECURITY_HEADERS = {
 };
 
 export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOptions): Promise<void> {
+  // Ready long before anyone signs in (scrypt runs on the thread pool).
+  prepareSignIn().catch((err: unknown) => app.log.error({ err }, 'could not prepare sign-in'));
   const now = () => (opts.clock ?? Date.now)();
   /** The open event streams of each session, ended when it signs out. */
   const streams = new Map<string, Set<() => void>>();
