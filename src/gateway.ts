@@ -465,18 +465,18 @@ export class Gateway {
 
   /** Listens and starts the workers. Resolves with the base URL. */
   async start(): Promise<string> {
-    // Before the first webhook: whether requests left in the intake log by an earlier run come first.
-    await this.intake.start();
-    const address = await this.app.listen({ port: this.config.PORT, host: this.config.HOST });
-    const port = new URL(address).port;
-    this.baseUrl = this.config.PUBLIC_URL ?? `http://localhost:${port}`;
-    const local = `http://127.0.0.1:${port}`;
-    this.localUrl = local;
-    if (this.sandbox) {
-      this.whatsapp.graphUrl = `${local}/sandbox/graph`;
-      this.sandbox.connect(`${local}/webhooks/whatsapp`);
-    }
     try {
+      // Before the first webhook: whether requests left in the intake log by an earlier run come first.
+      await this.intake.start();
+      const address = await this.app.listen({ port: this.config.PORT, host: this.config.HOST });
+      const port = new URL(address).port;
+      this.baseUrl = this.config.PUBLIC_URL ?? `http://localhost:${port}`;
+      const local = `http://127.0.0.1:${port}`;
+      this.localUrl = local;
+      if (this.sandbox) {
+        this.whatsapp.graphUrl = `${local}/sandbox/graph`;
+        this.sandbox.connect(`${local}/webhooks/whatsapp`);
+      }
       this.kbSource?.watch();
       await this.queue.start(this.pipeline.handle);
       this.dispatcher.start();
@@ -487,7 +487,8 @@ export class Gateway {
         this.telegramUsername = this.config.TELEGRAM_BOT_USERNAME ?? (await this.telegram.username());
       }
     } catch (err) {
-      // A worker that cannot start (the NATS server down…): stop listening too, and say why.
+      // The port taken, a worker that cannot start (the NATS server down…): stop what did start, and
+      // say why.
       await this.stop().catch(() => {});
       throw err;
     }

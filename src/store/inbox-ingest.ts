@@ -18,8 +18,11 @@ interface Pending {
  * the intake log, cheaper to append to, drained into the inbox in the background, in order.
  */
 export interface Overflow {
-  /** Whether deferrable requests go to the intake log now: in a flood, and until the log is drained. */
-  diverting(): boolean;
+  /**
+   * Whether the deferrable requests of the batch being written go to the intake log: in a flood, and
+   * until the log is drained. Asked inside the batch's transaction (`trx`), which it may read.
+   */
+  divert(trx: Db): boolean | Promise<boolean>;
   /** Requests were appended to the log in the transaction that is committing (the drain has work). */
   diverted(): void;
 }
@@ -104,7 +107,8 @@ export class InboxIngest {
   /** The batch: deferrable requests to the intake log while the overflow diverts, the rest to the inbox. */
   async #insert(trx: Db, batch: readonly Pending[]): Promise<Outcome[]> {
     const overflow = this.#overflow;
-    if (!overflow?.diverting() || !batch.some((p) => p.deferrable)) return insertEach(trx, batch, toInbox);
+    if (!overflow || !batch.some((p) => p.deferrable) || !(await overflow.divert(trx)))
+      return insertEach(trx, batch, toInbox);
     const logged = batch.filter((p) => p.deferrable);
     const direct = batch.filter((p) => !p.deferrable);
     const [a, b] = [await insertEach(trx, logged, toIntake), await insertEach(trx, direct, toInbox)];

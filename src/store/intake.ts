@@ -19,9 +19,14 @@ const insertRows = new PreparedList<{ id: string[]; events: string[]; received_a
   const id = args('id', n);
   const events = args('events', n);
   const at = args('received_at', n);
-  return db
-    .insertInto('intake')
-    .values(Array.from({ length: n }, (_, i) => ({ id: id[i]!, events: events[i]!, received_at: at[i]! })));
+  return db.insertInto('intake').values(
+    Array.from({ length: n }, (_, i) => ({
+      id: id[i]!,
+      events: events[i]!,
+      received_at: at[i]!,
+      last_error: null,
+    })),
+  );
 });
 
 /**
@@ -54,6 +59,12 @@ export interface IntakeRow {
 }
 
 /**
+ * The Postgres advisory lock that makes one process at a time take rows. Keyed by schema: deployments
+ * sharing a database in separate schemas never wait on each other.
+ */
+const LOCK_KEY = sql`hashtext('passerelle:intake:' || current_schema())`;
+
+/**
  * Takes (deletes and returns) the oldest `limit` rows, oldest first. Inside the caller's transaction,
  * so a failure puts them back. On Postgres, one process at a time drains the log (a transaction-scoped
  * advisory lock): two processes taking alternate slices would insert a conversation's messages into
@@ -61,17 +72,21 @@ export interface IntakeRow {
  */
 export async function takeIntake(db: Db, limit: number): Promise<IntakeRow[] | undefined> {
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    // Keyed by schema: deployments sharing a database in separate schemas do not wait on each other.
-    const { rows } = await sql<{
-      ok: boolean;
-    }>`select pg_try_advisory_xact_lock(hashtext('passerelle:intake:' || current_schema())) as ok`.execute(
+    const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${LOCK_KEY}) as ok`.execute(
       db,
     );
     if (!rows[0]?.ok) return undefined;
   }
   const rows = await db
     .deleteFrom('intake')
-    .where('id', 'in', (eb) => eb.selectFrom('intake').select('id').orderBy('id').limit(sql.lit(limit)))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('intake')
+        .select('id')
+        .where('last_error', 'is', null)
+        .orderBy('id')
+        .limit(sql.lit(limit)),
+    )
     .returning(['id', 'events', 'received_at'])
     .execute();
   return rows
@@ -83,11 +98,48 @@ export async function takeIntake(db: Db, limit: number): Promise<IntakeRow[] | u
     }));
 }
 
-/** Requests waiting in the intake log. */
+/**
+ * Keeps every process from taking rows until the caller's transaction ends (Postgres: waits for a
+ * step in progress to finish). SQLite needs nothing: its one connection runs one transaction at a time.
+ */
+export async function holdIntake(db: Db): Promise<void> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter)
+    await sql`select pg_advisory_xact_lock(${LOCK_KEY})`.execute(db);
+}
+
+/**
+ * Puts back a row the inbox refuses, out of the drain's way, with the reason: it is not lost, and the
+ * rows behind it go on. (`update intake set last_error = null` gives it back to the drain.)
+ */
+export async function parkIntake(db: Db, row: IntakeRow, error: string): Promise<void> {
+  await db
+    .insertInto('intake')
+    .values({
+      id: row.id,
+      events: JSON.stringify(row.events),
+      received_at: row.receivedAt,
+      last_error: error,
+    })
+    .execute();
+}
+
+/** Requests waiting in the intake log (not counting rows the inbox refused). */
 export async function intakeDepth(db: Db): Promise<number> {
   const r = await db
     .selectFrom('intake')
     .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('last_error', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+/** Whether any request waits in the intake log: one index probe. */
+export async function intakeWaiting(db: Db): Promise<boolean> {
+  const r = await db
+    .selectFrom('intake')
+    .select('id')
+    .where('last_error', 'is', null)
+    .limit(sql.lit(1))
+    .executeTakeFirst();
+  return r !== undefined;
 }

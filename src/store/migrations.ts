@@ -469,6 +469,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('events', 'text', (c) => c.notNull())
         .addColumn('received_at', 'bigint', (c) => c.notNull())
+        // Set on a row the inbox kept refusing: left out of the drain, kept for an operator to see.
+        .addColumn('last_error', 'text')
         .execute();
     },
     async down(db: Kysely<unknown>) {

@@ -297,6 +297,8 @@ export interface IntakeTable {
   /** The request's parsed events, as JSON (an array of `InboundEvent`). */
   events: string;
   received_at: number;
+  /** Why the inbox refused the row (it is then left out of the drain); null while it waits. */
+  last_error: string | null;
 }
 
 export interface Database {

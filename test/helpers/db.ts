@@ -176,3 +176,16 @@ export async function failAtCommit(dialect: Dialect, trx: Db): Promise<void> {
     await run('insert into deferred_probe (k) values (1), (1)');
   }
 }
+
+/** Makes the store refuse inbox rows with this dedupe key (a trigger), as a store may refuse a row. */
+export async function refuseInboxKey(store: TestStore, key: string): Promise<void> {
+  const run = (q: string) => store.db.executeQuery({ sql: q, parameters: [] } as never);
+  if (store.database.dialect === 'sqlite') {
+    await run(`create trigger refuse_key before insert on inbox when new.dedupe_key = '${key}'
+      begin select raise(abort, 'refused by the test'); end`);
+    return;
+  }
+  await run(`create function refuse_key() returns trigger language plpgsql as $$
+    begin if new.dedupe_key = '${key}' then raise exception 'refused by the test'; end if; return new; end $$`);
+  await run('create trigger refuse_key before insert on inbox for each row execute function refuse_key()');
+}

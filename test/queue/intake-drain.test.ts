@@ -6,8 +6,9 @@ import type { BatchHandler, WorkQueue } from '../../src/queue/port.ts';
 import type { InboxRef } from '../../src/store/inbox.ts';
 import { InboxIngest } from '../../src/store/inbox-ingest.ts';
 import { insertIntake, intakeDepth, takeIntake } from '../../src/store/intake.ts';
+import type { Logger } from 'pino';
 import { openStore } from '../../src/store/db.ts';
-import { DIALECTS, openTestStore, type TestStore } from '../helpers/db.ts';
+import { DIALECTS, openTestStore, refuseInboxKey, type TestStore } from '../helpers/db.ts';
 import { textEvent } from '../helpers/events.ts';
 import { waitFor } from '../helpers/stack.ts';
 
@@ -202,6 +203,75 @@ describe.each(DIALECTS)('%s', (dialect) => {
     expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:f1']);
     expect(await intakeDepth(store.db)).toBe(0);
   });
+  it('parks a request the inbox refuses, with the reason, and drains the rest behind it', async () => {
+    await drain.start();
+    await refuseInboxKey(store, 'msg:bad');
+    flood.on = true;
+    await ingest.commit([msg('bad')], { deferrable: true });
+    await ingest.commit([msg('good1', '33611111111')], { deferrable: true });
+    flood.on = false;
+    await waitFor(() => !drain.diverting(), 5000, 'drained');
+    // The one after it is not held up, nor is the next webhook, which goes straight to the inbox.
+    expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:good1']);
+    expect(
+      (await ingest.commit([msg('good2', '33622222222')], { deferrable: true })).deferred,
+    ).toBeUndefined();
+    // The refused request is kept, with why, out of the drain's way.
+    const parked = await store.db.selectFrom('intake').selectAll().execute();
+    expect(parked).toHaveLength(1);
+    expect(parked[0]!.last_error).toMatch(/refused by the test/);
+    expect(JSON.parse(parked[0]!.events)).toEqual([msg('bad')]);
+    expect(await intakeDepth(store.db)).toBe(0);
+    const failed = (await metrics.inbound.get()).values.find((v) => v.labels.outcome === 'failed');
+    expect(failed?.value).toBe(1);
+  });
+
+  it('parks a lone refused request only after failing three times in a row (the store itself may be failing)', async () => {
+    const errors: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) });
+    const lone = new IntakeDrain({
+      db: store.db,
+      queue,
+      metrics,
+      logger: logger as Logger,
+      retryMs: 10,
+      flooding: () => false,
+    });
+    await refuseInboxKey(store, 'msg:bad');
+    await insertIntake(store.db, [[msg('bad')]]);
+    await lone.start();
+    await waitFor(() => !lone.diverting(), 5000, 'parked');
+    await lone.stop();
+    expect(errors.filter((m) => m.startsWith('intake drain failed'))).toHaveLength(3);
+    expect(errors.filter((m) => m.startsWith('the inbox refused'))).toHaveLength(1);
+    expect((await store.db.selectFrom('intake').select('last_error').execute())[0]!.last_error).toMatch(
+      /refused/,
+    );
+  });
+
+  it('stops for good when stopped while starting', async () => {
+    const looks: number[] = [];
+    const early = new IntakeDrain({
+      db: store.db,
+      queue,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      checkMs: 10,
+      flooding: () => false,
+    });
+    const depth = store.db.selectFrom.bind(store.db);
+    (store.db as { selectFrom: typeof store.db.selectFrom }).selectFrom = ((t: 'intake') => {
+      if (t === 'intake') looks.push(Date.now());
+      return depth(t);
+    }) as typeof store.db.selectFrom;
+    const starting = early.start();
+    await early.stop();
+    await starting;
+    const n = looks.length;
+    await new Promise((r) => setTimeout(r, 100));
+    // No periodic look was left running (it would have looked ten times by now).
+    expect(looks.length).toBe(n);
+  });
 });
 
 describe.skipIf(!DIALECTS.includes('postgres'))('postgres: one process drains at a time', () => {
@@ -233,6 +303,43 @@ describe.skipIf(!DIALECTS.includes('postgres'))('postgres: one process drains at
       const next = await other.db.transaction().execute((trx) => takeIntake(trx, 1));
       expect(next!.map((r) => r.events[0]!.dedupeKey)).toEqual(['msg:p2']);
     } finally {
+      await other.close();
+    }
+  });
+  it('sends a later message of a conversation behind an earlier one another process left in the log', async () => {
+    const silent = pino({ level: 'silent' });
+    const other = openStore({ url: store.database.url }); // process B, in a flood
+    const a = new IntakeDrain({
+      db: store.db,
+      queue: new RecordingQueue(),
+      metrics: new Metrics(),
+      logger: silent,
+      flooding: () => false,
+    });
+    const b = new IntakeDrain({
+      db: other.db,
+      queue: new RecordingQueue(),
+      metrics: new Metrics(),
+      logger: silent,
+      flooding: () => true,
+    });
+    const ingestA = new InboxIngest(store.db);
+    ingestA.divertTo(a);
+    const ingestB = new InboxIngest(other.db);
+    ingestB.divertTo(b);
+    try {
+      await a.start();
+      // B has not started draining: the early message waits in the log.
+      expect((await ingestB.commit([msg('early', '33700000001')], { deferrable: true })).deferred).toBe(true);
+      // Process A is in no flood and has drained all it wrote, but the log is not empty: behind it.
+      expect(a.diverting()).toBe(false);
+      expect((await ingestA.commit([msg('late', '33700000001')], { deferrable: true })).deferred).toBe(true);
+      await waitFor(async () => (await intakeDepth(store.db)) === 0, 5000, 'drained by A');
+      const rows = await store.db.selectFrom('inbox').select('dedupe_key').orderBy('id').execute();
+      expect(rows.map((r) => r.dedupe_key)).toEqual(['msg:early', 'msg:late']);
+    } finally {
+      await a.stop();
+      await b.stop();
       await other.close();
     }
   });
