@@ -21,6 +21,8 @@ const LABELS: [keyof ErasureCounts, string][] = [
   ['link_attempts', 'link lockout counters'],
   ['handoffs', 'handoff requests'],
   ['console_reads', 'read markers'],
+  ['intake', 'webhook events waiting in the intake log'],
+  ['rate_buckets', 'send rate counters'],
 ];
 
 /** `1 person, 2 contacts, 4 messages, …`: the tables with rows to erase, in this order. */

@@ -1,6 +1,8 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { audit } from '../store/audit.ts';
+import type { InboundEvent } from '../core/events.ts';
+import { holdIntake } from '../store/intake.ts';
 import type { ContactsTable } from '../store/schema.ts';
 import { PersonRefError } from './lookup.ts';
 
@@ -28,6 +30,10 @@ export interface ErasureCounts {
   link_attempts: number;
   handoffs: number;
   console_reads: number;
+  /** Their events still in the intake log (a flood's webhooks not yet inbox items). */
+  intake: number;
+  /** Send rate counters kept for their addresses (Postgres). */
+  rate_buckets: number;
 }
 
 export interface EraseOptions {
@@ -100,6 +106,8 @@ async function eraseIn(db: Db, personId: string, opts: EraseOptions): Promise<Er
     link_attempts: 0,
     handoffs: 0,
     console_reads: 0,
+    intake: 0,
+    rate_buckets: 0,
   };
 
   // Rows that point at messages and outbox items go before them: they are found through them.
@@ -129,7 +137,26 @@ async function eraseIn(db: Db, personId: string, opts: EraseOptions): Promise<Er
       )
       .executeTakeFirstOrThrow(),
   );
+  count.intake = await eraseIntake(db, personId, contacts);
   count.inbox = await eraseInbox(db, personId, contacts);
+  const recipients = await db
+    .selectFrom('outbox')
+    .select(['channel', 'account', 'recipient'])
+    .distinct()
+    .where('id', 'in', outboxOf(db, personId, contacts))
+    .execute();
+  count.rate_buckets = recipients.length
+    ? deleted(
+        await db
+          .deleteFrom('rate_buckets')
+          .where(
+            'key',
+            'in',
+            recipients.map((r) => `pair:${r.channel}:${r.account}:${r.recipient}`),
+          )
+          .executeTakeFirstOrThrow(),
+      )
+    : 0;
   count.outbox = deleted(
     await db
       .deleteFrom('outbox')
@@ -241,6 +268,61 @@ function mentions(value: unknown, needles: Set<string>): boolean {
   if (Array.isArray(value)) return value.some((v) => mentions(v, needles));
   if (value && typeof value === 'object') return Object.values(value).some((v) => mentions(v, needles));
   return false;
+}
+
+/**
+ * The person's events still in the intake log, found by the rules used in the inbox: a message from
+ * one of their identifiers (one-to-one or in a group), a status of a message to them, a notification
+ * naming one of them. A row keeps its other events, and goes when none is left. The drain cannot move
+ * a row to the inbox meanwhile (`holdIntake`).
+ */
+async function eraseIntake(db: Db, personId: string, contacts: ContactsTable[]): Promise<number> {
+  await holdIntake(db);
+  const rows = await db.selectFrom('intake').select(['id', 'events']).execute();
+  if (rows.length === 0) return 0;
+  const ids = new Map<string, Set<string>>();
+  for (const c of contacts) {
+    const set = ids.get(c.channel) ?? new Set<string>();
+    for (const id of identifiers(c)) set.add(id);
+    ids.set(c.channel, set);
+  }
+  const theirs = await db
+    .selectFrom('messages')
+    .select(['channel', 'provider_message_id'])
+    .where('person_id', '=', personId)
+    .where('provider_message_id', 'is not', null)
+    .execute();
+  const messages = new Set(theirs.map((m) => `${m.channel}\u0000${m.provider_message_id}`));
+  const concerns = (e: InboundEvent): boolean => {
+    const mine = ids.get(e.channel);
+    const one = (...xs: (string | undefined)[]) => !!mine && xs.some((x) => x !== undefined && mine.has(x));
+    switch (e.kind) {
+      case 'message':
+        return one(e.from.address, e.from.waId, e.from.userId);
+      case 'status':
+        return (
+          messages.has(`${e.channel}\u0000${e.providerMessageId}`) ||
+          one(e.recipient.address, e.recipient.waId, e.recipient.userId)
+        );
+      default:
+        return !!mine && mentions(e, mine);
+    }
+  };
+  let n = 0;
+  for (const r of rows) {
+    const events = JSON.parse(r.events) as InboundEvent[];
+    const kept = events.filter((e) => !concerns(e));
+    if (kept.length === events.length) continue;
+    n += events.length - kept.length;
+    if (kept.length === 0) await db.deleteFrom('intake').where('id', '=', r.id).execute();
+    else
+      await db
+        .updateTable('intake')
+        .set({ events: JSON.stringify(kept) })
+        .where('id', '=', r.id)
+        .execute();
+  }
+  return n;
 }
 
 /**

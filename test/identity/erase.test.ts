@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { erasePerson } from '../../src/identity/erase.ts';
 import { PersonRefError } from '../../src/identity/lookup.ts';
 import type { Store } from '../../src/store/db.ts';
+import { insertIntake } from '../../src/store/intake.ts';
 import { DIALECTS, openTestStore } from '../helpers/db.ts';
+import { textEvent } from '../helpers/events.ts';
 import { ALL_TABLES, dumpAll, seedPerson, SEED_NOW } from './seed-person.ts';
 
 let store: Store;
@@ -36,6 +38,8 @@ describe.each(DIALECTS)('%s', (dialect) => {
       link_attempts: 1,
       handoffs: 1,
       console_reads: 1,
+      intake: 3,
+      rate_buckets: 1,
     });
     const after = await dumpAll(db);
     for (const table of ALL_TABLES) {
@@ -119,6 +123,20 @@ describe.each(DIALECTS)('%s', (dialect) => {
     await erasePerson(store.db, alice.personId, { actor: 'test' });
     const left = await store.db.selectFrom('inbox').select('id').execute();
     expect(left.map((r) => r.id)).toEqual(['x2']);
+  });
+
+  it("takes the person's events out of an intake-log row that also holds someone else's", async () => {
+    const db = store.db;
+    const alice = await seedPerson(db, 'a', '33611111111', '1001');
+    await seedPerson(db, 'b', '33622222222', '1002');
+    await db.deleteFrom('intake').execute();
+    // One request from a flood carried a message from each of them.
+    const bobs = textEvent('wamid.b.flood', '33622222222');
+    await insertIntake(db, [[textEvent('wamid.a.flood', '33611111111'), bobs]]);
+    const counts = await erasePerson(db, alice.personId, { actor: 'test' });
+    expect(counts.intake).toBe(1);
+    const rows = await db.selectFrom('intake').select('events').execute();
+    expect(rows.map((r) => JSON.parse(r.events) as unknown)).toEqual([[bobs]]);
   });
 
   it('changes nothing when it fails half-way', async () => {

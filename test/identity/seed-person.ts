@@ -119,6 +119,37 @@ export async function seedPerson(db: Db, tag: string, phone: string, tgUser: str
       }),
     ])
     .execute();
+  // A flood's webhooks not yet drained: their new message, a status of the reply to them, and a
+  // notification naming their number, in one request's row.
+  await db
+    .insertInto('intake')
+    .values({
+      id: `${tag}-in1`,
+      events: JSON.stringify([
+        {
+          kind: 'message', channel: 'whatsapp', account: ACCOUNT, dedupeKey: `msg:wamid.${tag}.in2`,
+          orderingKey: `whatsapp:${ACCOUNT}:${phone}`, timestamp: t, providerMessageId: `wamid.${tag}.in2`,
+          from: { channel: 'whatsapp', address: phone, waId: phone }, content: { type: 'text', text: 'again' },
+        },
+        {
+          kind: 'status', channel: 'whatsapp', account: ACCOUNT, dedupeKey: `st:wamid.${tag}.out:read`,
+          orderingKey: `whatsapp:status:wamid.${tag}.out`, timestamp: t, providerMessageId: `wamid.${tag}.out`,
+          status: 'read', recipient: { address: phone },
+        },
+        {
+          kind: 'other', channel: 'whatsapp', account: ACCOUNT, dedupeKey: `h:${tag}.2`,
+          orderingKey: 'whatsapp:user_preferences', timestamp: t, field: 'user_preferences',
+          value: { user_preferences: [{ wa_id: phone, value: 'resume' }] },
+        },
+      ]),
+      received_at: t,
+    })
+    .execute(); // prettier-ignore
+  // The per-recipient send rate counter (Postgres deployments).
+  await db
+    .insertInto('rate_buckets')
+    .values({ key: `pair:whatsapp:${ACCOUNT}:${phone}`, tokens: 3, updated_at: t })
+    .execute();
   await db
     .insertInto('consents')
     .values({
@@ -263,6 +294,8 @@ export const ALL_TABLES = [
   'campaign_members',
   'handoffs',
   'console_reads',
+  'intake',
+  'rate_buckets',
 ] as const;
 
 export async function dumpAll(db: Db): Promise<Record<string, unknown[]>> {
