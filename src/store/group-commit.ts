@@ -14,9 +14,12 @@ import { IngestPressure, type PressureOptions } from './ingest-pressure.ts';
  * - **durable before resolved**: a unit's promise resolves only after the COMMIT that holds its
  *   changes (a webhook is acknowledged only once its events are committed); if the COMMIT fails,
  *   every unit of the group rejects;
- * - **serial**: units run one after the other, in submission order, on the single connection.
- *   On Postgres, where each transaction takes a connection of its own from the pool, group
- *   transactions are chained (one at a time per process) to keep this, and the ingest-first order.
+ * - **serial**: units run one after the other, on the single connection, in submission order but
+ *   for one case: units a background group had no budget left for go back to the head of their
+ *   lane, and on Postgres, where group transactions are chained (one at a time per process, each on
+ *   a pooled connection of its own), a group chained meanwhile runs before them. Work whose units
+ *   must stay in order submits each after the previous one resolved (the pipeline and the dispatcher
+ *   do), which this keeps.
  *
  * A unit must only use the transaction it is given, and must not wait on anything but it (no network
  * call inside): the connection is held until the group commits.
