@@ -429,6 +429,8 @@ export class Gateway {
       // Waiting inbound events, and outbound items by state (`outbox_pending`, `outbox_held`…).
       depths: async () => ({
         inbox: await inboxDepth(this.store.db),
+        // Webhook requests a flood left in the intake log, on their way to the inbox.
+        intake: await intakeDepth(this.store.db),
         ...Object.fromEntries(
           Object.entries(await outboxDepth(this.store.db)).map(([k, v]) => [`outbox_${k}`, v]),
         ),

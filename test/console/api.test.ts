@@ -316,6 +316,7 @@ describe('console API', () => {
     const stats = (await call('/console/api/stats', { session: admin })).json;
     expect(stats.volume).toHaveLength(24);
     expect(stats.queue).toHaveProperty('inbox');
+    expect(stats.queue).toHaveProperty('intake', 0);
     expect((await call('/console/api/campaigns', { session: admin })).json).toEqual({ campaigns: [] });
   });
 });
