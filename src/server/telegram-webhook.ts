@@ -47,7 +47,8 @@ export function telegramIngest(opts: TelegramIngestOptions): TelegramIngest {
       else metrics.inbound.inc({ channel: 'telegram', kind: 'unknown', outcome: 'rejected' });
     }
     await resolveChoiceRefs(db, events);
-    const result = await inbox.commit(events);
+    // Telegram delivers again what was not acknowledged: in a flood, the intake log may take it.
+    const result = await inbox.commit(events, { deferrable: true });
     for (const e of events) metrics.inbound.inc({ channel: 'telegram', kind: e.kind, outcome: 'received' });
     if (result.duplicates > 0)
       metrics.inbound.inc({ channel: 'telegram', kind: 'any', outcome: 'duplicate' }, result.duplicates);

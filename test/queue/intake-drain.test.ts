@@ -4,7 +4,9 @@ import { Metrics } from '../../src/observability/metrics.ts';
 import { IntakeDrain } from '../../src/queue/intake-drain.ts';
 import type { BatchHandler, WorkQueue } from '../../src/queue/port.ts';
 import type { InboxRef } from '../../src/store/inbox.ts';
-import { InboxIngest } from '../../src/store/inbox-ingest.ts';
+import { telegramIngest } from '../../src/server/telegram-webhook.ts';
+import { WebchatChannel } from '../../src/channels/webchat/channel.ts';
+import { InboxIngest, inboxIngest } from '../../src/store/inbox-ingest.ts';
 import { insertIntake, intakeDepth, takeIntake } from '../../src/store/intake.ts';
 import type { Logger } from 'pino';
 import { openStore } from '../../src/store/db.ts';
@@ -203,6 +205,42 @@ describe.each(DIALECTS)('%s', (dialect) => {
     expect((await inbox()).map((r) => r.dedupe_key)).toEqual(['msg:f1']);
     expect(await intakeDepth(store.db)).toBe(0);
   });
+  it("takes Telegram webhooks into the log as WhatsApp ones, and never the web chat's messages", async () => {
+    // The routes share the store's batcher; this drain is not started, so it diverts.
+    inboxIngest(store.db).divertTo(drain);
+    const silent = pino({ level: 'silent' });
+    const fromTelegram = telegramIngest({ db: store.db, queue, metrics, logger: silent, botId: '777000' });
+    const tg = await fromTelegram([
+      {
+        update_id: 1,
+        message: {
+          message_id: 5,
+          date: 1_750_000_000,
+          chat: { id: 42, type: 'private' },
+          from: { id: 42, is_bot: false, first_name: 'Tess' },
+          text: 'hi',
+        },
+      },
+    ]);
+    expect(tg.deferred).toBe(true);
+    expect(await intakeDepth(store.db)).toBe(1);
+    // The page that sent a web chat message waits to hear whether it was a duplicate: straight in.
+    const web = new WebchatChannel(
+      {
+        secret: 'test-secret-test-secret-test-secret',
+        databaseUrl: 'sqlite::memory:',
+        origins: '',
+        publicUrl: undefined,
+      },
+      { db: store.db, queue, metrics, logger: silent },
+    );
+    expect(await web.ingest('visitor-1', 'c1', { type: 'text', text: 'hello' })).toEqual({
+      duplicate: false,
+    });
+    expect((await inbox()).map((r) => r.dedupe_key)).toHaveLength(1);
+    expect(await intakeDepth(store.db)).toBe(1);
+  });
+
   it('parks a request the inbox refuses, with the reason, and drains the rest behind it', async () => {
     await drain.start();
     await refuseInboxKey(store, 'msg:bad');
