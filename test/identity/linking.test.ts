@@ -176,16 +176,24 @@ describe.each(DIALECTS)('%s', (dialect) => {
     expect(await redeemLinkCode(db(), good.code, web, t + 1)).toMatchObject({ ok: true });
   });
 
-  it('closes redemption on a channel for a minute after many failures across its contacts', async () => {
-    const wa = await personOn(WA, ['a'], T0);
-    const good = await issueLinkCode(db(), wa, T0);
-    // An attacker spreads guesses over many contacts, 4 each (under the per-contact limit).
+  /**
+   * An attacker spreads wrong guesses over many new contacts of `channel`, 4 each (under the
+   * per-contact limit), from T0 + 1 s, one a millisecond, until the channel-wide limit. Returns how many.
+   */
+  async function guessFromMany(channel: 'telegram' | 'webchat'): Promise<number> {
     let n = 0;
     for (let i = 0; n < LOCKOUT.globalMaxFailures; i++) {
-      const who = await personOn({ channel: 'telegram', address: `9000${i}` }, [], T0);
+      const who = await personOn({ channel, address: `guesser-${i}` }, [], T0);
       for (let k = 0; k < 4 && n < LOCKOUT.globalMaxFailures; k++, n++)
         await redeemLinkCode(db(), 'ZZZZ-ZZZZ', who, T0 + 1000 + n);
     }
+    return n;
+  }
+
+  it('closes redemption on a channel for a minute after many failures across its contacts', async () => {
+    const wa = await personOn(WA, ['a'], T0);
+    const good = await issueLinkCode(db(), wa, T0);
+    const n = await guessFromMany('telegram');
     const tg = await personOn(TG, ['b'], T0);
     expect(await redeemLinkCode(db(), good.code, tg, T0 + 2000)).toMatchObject({
       ok: false,
@@ -197,12 +205,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
   it('keeps redemption open on the other channels when throwaway web chat visitors guess', async () => {
     const wa = await personOn(WA, ['a'], T0);
     const good = await issueLinkCode(db(), wa, T0);
-    let n = 0;
-    for (let i = 0; n < LOCKOUT.globalMaxFailures; i++) {
-      const visitor = await personOn({ channel: 'webchat', address: `v-${i}` }, [], T0);
-      for (let k = 0; k < 4 && n < LOCKOUT.globalMaxFailures; k++, n++)
-        await redeemLinkCode(db(), 'ZZZZ-ZZZZ', visitor, T0 + 1000 + n);
-    }
+    await guessFromMany('webchat');
     const web = await personOn(WEB, ['b'], T0);
     expect(await redeemLinkCode(db(), good.code, web, T0 + 2000)).toMatchObject({
       ok: false,

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/observability/metrics.ts';
-import { IntakeDrain } from '../../src/queue/intake-drain.ts';
+import { IntakeDrain, type IntakeDrainOptions } from '../../src/queue/intake-drain.ts';
 import type { BatchHandler, WorkQueue } from '../../src/queue/port.ts';
 import type { InboxRef } from '../../src/store/inbox.ts';
 import { telegramIngest } from '../../src/server/telegram-webhook.ts';
@@ -9,7 +9,7 @@ import { WebchatChannel } from '../../src/channels/webchat/channel.ts';
 import { InboxIngest, inboxIngest } from '../../src/store/inbox-ingest.ts';
 import { insertIntake, intakeDepth, takeIntake } from '../../src/store/intake.ts';
 import type { Logger } from 'pino';
-import { openStore } from '../../src/store/db.ts';
+import { openStore, type Db } from '../../src/store/db.ts';
 import { DIALECTS, openTestStore, refuseInboxKey, type TestStore } from '../helpers/db.ts';
 import { textEvent } from '../helpers/events.ts';
 import { waitFor } from '../helpers/stack.ts';
@@ -41,6 +41,18 @@ class RecordingQueue implements WorkQueue {
 
 const msg = (id: string, from = '16505551234') => textEvent(id, from, { text: `text of ${id}` });
 
+/** A drain on `db` with quiet defaults (no flood, a recording queue, no logs) and the given settings. */
+function drainOn(db: Db, opts: Partial<IntakeDrainOptions> = {}): IntakeDrain {
+  return new IntakeDrain({
+    db,
+    queue: new RecordingQueue(),
+    metrics: new Metrics(),
+    logger: pino({ level: 'silent' }),
+    flooding: () => false,
+    ...opts,
+  });
+}
+
 async function inbox(): Promise<{ id: string; dedupe_key: string }[]> {
   return store.db.selectFrom('inbox').select(['id', 'dedupe_key']).orderBy('id').execute();
 }
@@ -66,15 +78,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
     flood = { on: false };
     queue = new RecordingQueue();
     metrics = new Metrics();
-    drain = new IntakeDrain({
-      db: store.db,
-      queue,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      step: 2,
-      retryMs: 20,
-      flooding: () => flood.on,
-    });
+    drain = drainOn(store.db, { queue, metrics, step: 2, retryMs: 20, flooding: () => flood.on });
     ingest = new InboxIngest(store.db);
     ingest.divertTo(drain);
   });
@@ -94,14 +98,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
   });
 
   it('drains rows another process left, found by its periodic look', async () => {
-    const looking = new IntakeDrain({
-      db: store.db,
-      queue,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      checkMs: 20,
-      flooding: () => false,
-    });
+    const looking = drainOn(store.db, { queue, checkMs: 20 });
     await looking.start();
     expect(looking.diverting()).toBe(false);
     await insertIntake(store.db, [[msg('orphan')]]); // as another process would have
@@ -156,13 +153,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
 
   it('drains what an earlier run left in the log, diverting meanwhile', async () => {
     await insertIntake(store.db, [[msg('left1')], [msg('left2')], [msg('left3')]]);
-    const fresh = new IntakeDrain({
-      db: store.db,
-      queue,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      flooding: () => false,
-    });
+    const fresh = drainOn(store.db, { queue });
     // Not started yet: it cannot know the log is empty, so requests go behind whatever is there.
     expect(fresh.diverting()).toBe(true);
     await fresh.start();
@@ -267,14 +258,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
   it('parks a lone refused request only after failing three times in a row (the store itself may be failing)', async () => {
     const errors: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) });
-    const lone = new IntakeDrain({
-      db: store.db,
-      queue,
-      metrics,
-      logger: logger as Logger,
-      retryMs: 10,
-      flooding: () => false,
-    });
+    const lone = drainOn(store.db, { logger: logger as Logger, retryMs: 10 });
     await refuseInboxKey(store, 'msg:bad');
     await insertIntake(store.db, [[msg('bad')]]);
     await lone.start();
@@ -289,14 +273,7 @@ describe.each(DIALECTS)('%s', (dialect) => {
 
   it('stops for good when stopped while starting', async () => {
     const looks: number[] = [];
-    const early = new IntakeDrain({
-      db: store.db,
-      queue,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      checkMs: 10,
-      flooding: () => false,
-    });
+    const early = drainOn(store.db, { checkMs: 10 });
     const depth = store.db.selectFrom.bind(store.db);
     (store.db as { selectFrom: typeof store.db.selectFrom }).selectFrom = ((t: 'intake') => {
       if (t === 'intake') looks.push(Date.now());
@@ -345,22 +322,9 @@ describe.skipIf(!DIALECTS.includes('postgres'))('postgres: one process drains at
     }
   });
   it('sends a later message of a conversation behind an earlier one another process left in the log', async () => {
-    const silent = pino({ level: 'silent' });
     const other = openStore({ url: store.database.url }); // process B, in a flood
-    const a = new IntakeDrain({
-      db: store.db,
-      queue: new RecordingQueue(),
-      metrics: new Metrics(),
-      logger: silent,
-      flooding: () => false,
-    });
-    const b = new IntakeDrain({
-      db: other.db,
-      queue: new RecordingQueue(),
-      metrics: new Metrics(),
-      logger: silent,
-      flooding: () => true,
-    });
+    const a = drainOn(store.db);
+    const b = drainOn(other.db, { flooding: () => true });
     const ingestA = new InboxIngest(store.db);
     ingestA.divertTo(a);
     const ingestB = new InboxIngest(other.db);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.ts';
 import type { Db } from '../../src/store/db.ts';
 import { GroupCommit } from '../../src/store/group-commit.ts';
+import { IngestPressure } from '../../src/store/ingest-pressure.ts';
 import { nested } from '../../src/store/sql.ts';
 import {
   countTransactions,
@@ -17,6 +18,13 @@ import {
  * promise resolves only once its changes are committed (visible to another connection), and a
  * failing unit takes nobody else down.
  */
+/** A pressure that is always on: the pacing alone is under test. */
+class Flood extends IngestPressure {
+  override active(): boolean {
+    return true;
+  }
+}
+
 let store: TestStore;
 
 /** Rows of `people` as another connection sees them: only what is committed. */
@@ -151,6 +159,43 @@ describe.each(DIALECTS)('%s', (dialect) => {
       // webhook waiting any more, share the next turn's group.
       expect(transactions()).toBe(3);
       expect(await committedPeople()).toEqual(['b1', 'b2', 'b3', 'w1']);
+    });
+    it('spaces background groups a slice apart, commits webhooks meanwhile, and loses nothing', async () => {
+      const sliceMs = 30;
+      const gc = new GroupCommit(store.db, {
+        maxGroup: 1,
+        budgetMs: Infinity,
+        pressure: new Flood({ sliceMs }),
+      });
+      const transactions = countTransactions(store.db);
+      const started: number[] = [];
+      const order: string[] = [];
+      const unit = (name: string) => async (trx: Db) => {
+        order.push(name);
+        await person(trx, name);
+      };
+      const background = ['b1', 'b2', 'b3'].map((name) =>
+        gc.run(async (trx) => {
+          started.push(performance.now());
+          await unit(name)(trx);
+        }),
+      );
+      // A webhook arriving while the second background group waits for its slice is not held with it.
+      await background[0];
+      await gc.run(unit('w1'), 'ingest');
+      await Promise.all(background);
+
+      expect(order).toEqual(['b1', 'w1', 'b2', 'b3']);
+      for (let i = 1; i < started.length; i++)
+        // Timers may fire up to a millisecond early against performance.now().
+        expect(started[i]! - started[i - 1]!).toBeGreaterThanOrEqual(sliceMs - 1.5);
+      expect(transactions()).toBe(4);
+      const names = await store.db
+        .selectFrom('people')
+        .select('display_name')
+        .orderBy('display_name')
+        .execute();
+      expect(names.map((r) => r.display_name)).toEqual(['b1', 'b2', 'b3', 'w1']);
     });
   });
 });

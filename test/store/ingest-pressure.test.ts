@@ -1,10 +1,6 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newId } from '../../src/core/ids.ts';
-import type { Db } from '../../src/store/db.ts';
-import { GroupCommit } from '../../src/store/group-commit.ts';
+import { describe, expect, it } from 'vitest';
 import { IngestPressure } from '../../src/store/ingest-pressure.ts';
-import { countTransactions, DIALECTS, openTestStore, type TestStore } from '../helpers/db.ts';
 
 /** An event loop whose utilisation the test sets. */
 function loop(initial: number) {
@@ -62,66 +58,5 @@ describe('IngestPressure', () => {
     p.ingested(200);
     // 200 requests over one second: 200/s, no flood.
     expect(p.active(1000)).toBe(false);
-  });
-});
-
-/** A pressure that is always on: the pacing alone is under test. */
-class Flood extends IngestPressure {
-  override active(): boolean {
-    return true;
-  }
-}
-
-let store: TestStore;
-
-function person(db: Db, name: string) {
-  return db
-    .insertInto('people')
-    .values({ id: newId(), display_name: name, language: null, created_at: 0, updated_at: 0 })
-    .execute();
-}
-
-describe.each(DIALECTS)('%s: GroupCommit in a flood', (dialect) => {
-  beforeEach(async () => {
-    store = await openTestStore(dialect, { file: true });
-  });
-  afterEach(() => store.close());
-
-  it('spaces background groups a slice apart, commits webhooks meanwhile, and loses nothing', async () => {
-    const sliceMs = 30;
-    const gc = new GroupCommit(store.db, {
-      maxGroup: 1,
-      budgetMs: Infinity,
-      pressure: new Flood({ sliceMs }),
-    });
-    const transactions = countTransactions(store.db);
-    const started: number[] = [];
-    const order: string[] = [];
-    const unit = (name: string) => async (trx: Db) => {
-      order.push(name);
-      await person(trx, name);
-    };
-    const background = ['b1', 'b2', 'b3'].map((name) =>
-      gc.run(async (trx) => {
-        started.push(performance.now());
-        await unit(name)(trx);
-      }),
-    );
-    // A webhook arriving while the second background group waits for its slice is not held with it.
-    await background[0];
-    await gc.run(unit('w1'), 'ingest');
-    await Promise.all(background);
-
-    expect(order).toEqual(['b1', 'w1', 'b2', 'b3']);
-    for (let i = 1; i < started.length; i++)
-      // Timers may fire up to a millisecond early against performance.now().
-      expect(started[i]! - started[i - 1]!).toBeGreaterThanOrEqual(sliceMs - 1.5);
-    expect(transactions()).toBe(4);
-    const names = await store.db
-      .selectFrom('people')
-      .select('display_name')
-      .orderBy('display_name')
-      .execute();
-    expect(names.map((r) => r.display_name)).toEqual(['b1', 'b2', 'b3', 'w1']);
   });
 });
