@@ -67,6 +67,13 @@ function histogram(text: string, name: string, label: string): string {
   return `p50≤${q(0.5)} p90≤${q(0.9)} p99≤${q(0.99)} ms (n=${total})`;
 }
 
+/** Webhook requests acknowledged through the intake log (a flood), all channels. */
+function intakeRequests(text: string): number {
+  let n = 0;
+  for (const m of text.matchAll(/^passerelle_intake_requests_total\{[^}]*\} (\d+)$/gm)) n += Number(m[1]);
+  return n;
+}
+
 async function once(args: Args, sandbox: SandboxProcess): Promise<void> {
   const traffic = newTraffic('prof', args.count);
   const bodies = signedBodies(traffic);
@@ -134,6 +141,7 @@ async function once(args: Args, sandbox: SandboxProcess): Promise<void> {
         `gateway: ack ${histogram(metricsText, 'passerelle_webhook_ack_seconds', '')}`,
         `gateway: pipeline ${histogram(metricsText, 'passerelle_pipeline_seconds', '')}`,
         `gateway: graph send ${histogram(metricsText, 'passerelle_send_seconds', 'kind="message"')}`,
+        `gateway: webhook requests through the intake log (flood) ${intakeRequests(metricsText)}`,
         `rss idle ${fmt(idleRss)} MB, after ${fmt(rss)} MB`,
       ].join('\n  '),
     );

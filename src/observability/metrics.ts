@@ -22,6 +22,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly intakeRequests = new Counter({
+    name: 'passerelle_intake_requests_total',
+    help: 'Webhook requests acknowledged through the intake log (a flood), by channel',
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
+
   readonly outbound = new Counter({
     name: 'passerelle_outbound_messages_total',
     help: 'Outbound sends by channel, kind and outcome (sent, retry, dead, needs_template, coalesced)',

@@ -1,4 +1,5 @@
 import { PostgresAdapter } from 'kysely';
+import type { InboundEvent } from '../core/events.ts';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
@@ -78,7 +79,11 @@ export class IntakeDrain implements Overflow {
     return this.#shared && (await intakeWaiting(trx));
   }
 
-  diverted(): void {
+  diverted(requests: readonly (readonly InboundEvent[])[] = []): void {
+    for (const events of requests) {
+      const channel = events[0]?.channel;
+      if (channel) this.opts.metrics.intakeRequests.inc({ channel });
+    }
     this.#empty = false;
     this.#generation++;
     this.#kick();

@@ -23,8 +23,11 @@ export interface Overflow {
    * until the log is drained. Asked inside the batch's transaction (`trx`), which it may read.
    */
   divert(trx: Db): boolean | Promise<boolean>;
-  /** Requests were appended to the log in the transaction that is committing (the drain has work). */
-  diverted(): void;
+  /**
+   * Requests were appended to the log in the transaction that is committing (the drain has work):
+   * their events, one list per request.
+   */
+  diverted(requests: readonly (readonly InboundEvent[])[]): void;
 }
 
 type Outcome = { ok: true; value: CommitResult } | { ok: false; err: unknown };
@@ -112,7 +115,8 @@ export class InboxIngest {
     const logged = batch.filter((p) => p.deferrable);
     const direct = batch.filter((p) => !p.deferrable);
     const [a, b] = [await insertEach(trx, logged, toIntake), await insertEach(trx, direct, toInbox)];
-    if (a.some((o) => o.ok)) overflow.diverted();
+    const stored = logged.filter((_, i) => a[i]!.ok).map((p) => p.events);
+    if (stored.length > 0) overflow.diverted(stored);
     const outcomes = new Map<Pending, Outcome>();
     logged.forEach((p, i) => outcomes.set(p, a[i]!));
     direct.forEach((p, i) => outcomes.set(p, b[i]!));

@@ -122,6 +122,8 @@ describe.each(DIALECTS)('%s', (dialect) => {
       ingest.commit([msg('w1', '33622222222')]),
     ]);
     expect(results.map((r) => r.deferred ?? false)).toEqual([true, true, false]);
+    const through = (await metrics.intakeRequests.get()).values;
+    expect(through).toEqual([expect.objectContaining({ labels: { channel: 'whatsapp' }, value: 2 })]);
     expect(results[2]!.accepted).toHaveLength(1);
 
     await waitFor(async () => (await intakeDepth(store.db)) === 0, 5000, 'log drained');
