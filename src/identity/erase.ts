@@ -81,6 +81,8 @@ export async function previewErasure(db: Db, personId: string): Promise<ErasureC
 }
 
 async function eraseIn(db: Db, personId: string, opts: EraseOptions): Promise<ErasureCounts> {
+  // First, before any row lock: no process moves intake rows to the inbox until this commits.
+  await holdIntake(db);
   const person = await db.selectFrom('people').select('id').where('id', '=', personId).executeTakeFirst();
   if (!person) throw new PersonRefError(`no person ${personId}`, 'not_found');
   const contacts = await db.selectFrom('contacts').selectAll().where('person_id', '=', personId).execute();
@@ -274,10 +276,9 @@ function mentions(value: unknown, needles: Set<string>): boolean {
  * The person's events still in the intake log, found by the rules used in the inbox: a message from
  * one of their identifiers (one-to-one or in a group), a status of a message to them, a notification
  * naming one of them. A row keeps its other events, and goes when none is left. The drain cannot move
- * a row to the inbox meanwhile (`holdIntake`).
+ * a row to the inbox meanwhile (`holdIntake`, taken at the start of the erasure).
  */
 async function eraseIntake(db: Db, personId: string, contacts: ContactsTable[]): Promise<number> {
-  await holdIntake(db);
   const rows = await db.selectFrom('intake').select(['id', 'events']).execute();
   if (rows.length === 0) return 0;
   const ids = new Map<string, Set<string>>();
