@@ -273,20 +273,30 @@ function mentions(value: unknown, needles: Set<string>): boolean {
 }
 
 /**
- * The person's events still in the intake log, found by the rules used in the inbox: a message from
- * one of their identifiers (one-to-one or in a group), a status of a message to them, a notification
- * naming one of them. A row keeps its other events, and goes when none is left. The drain cannot move
+ * The person's events still in the intake log, found by the rules used in the inbox: any event keyed
+ * by their one-to-one conversation, a message from one of their identifiers (in a group too), a
+ * status of a message to them, a notification naming one of them. A row keeps its other events, and goes when none is left. The drain cannot move
  * a row to the inbox meanwhile (`holdIntake`, taken at the start of the erasure).
  */
 async function eraseIntake(db: Db, personId: string, contacts: ContactsTable[]): Promise<number> {
-  const rows = await db.selectFrom('intake').select(['id', 'events']).execute();
-  if (rows.length === 0) return 0;
   const ids = new Map<string, Set<string>>();
   for (const c of contacts) {
     const set = ids.get(c.channel) ?? new Set<string>();
     for (const id of identifiers(c)) set.add(id);
     ids.set(c.channel, set);
   }
+  const all = [...new Set([...ids.values()].flatMap((set) => [...set]))];
+  if (all.length === 0) return 0;
+  // Only the rows whose text holds one of their identifiers are read (a flood's log may be long);
+  // each event of those is then judged exactly.
+  const rows = await db
+    .selectFrom('intake')
+    .select(['id', 'events'])
+    .where((eb) =>
+      eb.or(all.map((id) => sql<SqlBool>`${eb.ref('events')} like ${`%${likeLiteral(id)}%`} escape '\\'`)),
+    )
+    .execute();
+  if (rows.length === 0) return 0;
   const theirs = await db
     .selectFrom('messages')
     .select(['channel', 'provider_message_id'])
@@ -297,6 +307,11 @@ async function eraseIntake(db: Db, personId: string, contacts: ContactsTable[]):
   const concerns = (e: InboundEvent): boolean => {
     const mine = ids.get(e.channel);
     const one = (...xs: (string | undefined)[]) => !!mine && xs.some((x) => x !== undefined && mine.has(x));
+    // A one-to-one conversation's key, as in the inbox: `<channel>:<account>:<their identifier>`
+    // (Telegram's block/unblock and other updates of their chat carry it, with numeric ids inside).
+    const rest = e.orderingKey.startsWith(`${e.channel}:`) ? e.orderingKey.slice(e.channel.length + 1) : '';
+    const colon = rest.indexOf(':');
+    if (colon >= 0 && one(rest.slice(colon + 1))) return true;
     switch (e.kind) {
       case 'message':
         return one(e.from.address, e.from.waId, e.from.userId);

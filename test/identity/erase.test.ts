@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { erasePerson } from '../../src/identity/erase.ts';
 import { PersonRefError } from '../../src/identity/lookup.ts';
 import type { Store } from '../../src/store/db.ts';
+import { parseUpdate } from '../../src/channels/telegram/inbound.ts';
 import { insertIntake } from '../../src/store/intake.ts';
 import { DIALECTS, openTestStore } from '../helpers/db.ts';
 import { textEvent } from '../helpers/events.ts';
@@ -137,6 +138,34 @@ describe.each(DIALECTS)('%s', (dialect) => {
     expect(counts.intake).toBe(1);
     const rows = await db.selectFrom('intake').select('events').execute();
     expect(rows.map((r) => JSON.parse(r.events) as unknown)).toEqual([[bobs]]);
+  });
+
+  it('takes their Telegram block from the intake log, whose ids are numbers in the update', async () => {
+    const db = store.db;
+    const alice = await seedPerson(db, 'a', '33611111111', '1001');
+    await seedPerson(db, 'b', '33622222222', '1002');
+    await db.deleteFrom('intake').execute();
+    const bot = { id: 777000, is_bot: true, first_name: 'Bot' };
+    const blocked = (id: number, name: string) => ({
+      chat: { id, type: 'private', first_name: name },
+      from: { id, is_bot: false, first_name: name },
+      date: 1_777_000_000,
+      old_chat_member: { status: 'member', user: bot },
+      new_chat_member: { status: 'kicked', user: bot, until_date: 0 },
+    });
+    const events = [
+      { update_id: 9001, my_chat_member: blocked(1001, 'Alice') },
+      { update_id: 9002, my_chat_member: blocked(1002, 'Bob') },
+    ].flatMap((u) => {
+      const r = parseUpdate(u, { botId: '777000', receivedAt: 1_777_000_000_000 });
+      if (!r.ok) throw new Error('unreadable update');
+      return r.events;
+    });
+    await insertIntake(db, [events]);
+    const counts = await erasePerson(db, alice.personId, { actor: 'test' });
+    expect(counts.intake).toBe(1);
+    const left = await db.selectFrom('intake').select('events').execute();
+    expect(left.map((r) => JSON.parse(r.events) as unknown)).toEqual([[events[1]]]);
   });
 
   it('changes nothing when it fails half-way', async () => {

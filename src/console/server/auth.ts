@@ -58,7 +58,11 @@ let dummyHash: Promise<string> | undefined;
  * would make that one sign-in slower than any other: a tell that the name is unknown).
  */
 export function prepareSignIn(): Promise<string> {
-  return (dummyHash ??= hashPassword(randomBytes(16).toString('hex')));
+  // A failure is not kept: the next sign-in tries again.
+  return (dummyHash ??= hashPassword(randomBytes(16).toString('hex')).catch((err: unknown) => {
+    dummyHash = undefined;
+    throw err;
+  }));
 }
 
 export function sha256(s: string): string {
