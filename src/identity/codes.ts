@@ -68,6 +68,23 @@ export interface IssuedCode {
   expiresAt: number;
 }
 
+/** Ends the unused, unexpired codes `contactId` asked for (of one purpose, or all). */
+export async function endLiveCodes(
+  db: Db,
+  contactId: string,
+  now: number,
+  purpose?: 'link' | 'sunset',
+): Promise<void> {
+  await db
+    .updateTable('link_codes')
+    .set({ expires_at: now })
+    .where('contact_id', '=', contactId)
+    .$if(purpose !== undefined, (q) => q.where('purpose', '=', purpose!))
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .execute();
+}
+
 /**
  * Issues a code for the person behind `contactId`. Earlier unused codes of the same purpose from the
  * same contact stop working: only the latest one sent is valid.
@@ -78,14 +95,7 @@ export async function issueLinkCode(
   now = Date.now(),
 ): Promise<IssuedCode> {
   const purpose = c.purpose ?? 'link';
-  await db
-    .updateTable('link_codes')
-    .set({ expires_at: now })
-    .where('contact_id', '=', c.contactId)
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .execute();
+  await endLiveCodes(db, c.contactId, now, purpose);
   // 2^40 codes: a collision with a stored hash is vanishingly rare, but the unique index would turn
   // it into a failed transaction, so draw again instead.
   for (;;) {

@@ -1,6 +1,7 @@
 import { newId } from '../core/ids.ts';
 import { audit } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
+import { endLiveCodes } from './codes.ts';
 
 /**
  * Joining and separating people. A person owns their contacts (one per channel address), their
@@ -150,13 +151,7 @@ export async function unlinkContact(
   await db.updateTable('contacts').set({ person_id: personId }).where('id', '=', contact.id).execute();
   // Codes this contact asked for would join someone to the person it is leaving, and export links
   // give what was one person's history: both end here.
-  await db
-    .updateTable('link_codes')
-    .set({ expires_at: now })
-    .where('contact_id', '=', contact.id)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .execute();
+  await endLiveCodes(db, contact.id, now);
   await db
     .updateTable('export_links')
     .set({ expires_at: now })
