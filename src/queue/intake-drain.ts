@@ -6,7 +6,7 @@ import type { Db } from '../store/db.ts';
 import { groupCommit, type GroupCommit } from '../store/group-commit.ts';
 import { insertInboxBatches, type CommitResult, type InboxRef } from '../store/inbox.ts';
 import type { Overflow } from '../store/inbox-ingest.ts';
-import { intakeDepth, intakeWaiting, parkIntake, takeIntake, type IntakeRow } from '../store/intake.ts';
+import { intakeWaiting, parkIntake, takeIntake, type IntakeRow } from '../store/intake.ts';
 import { nested } from '../store/sql.ts';
 import type { WorkQueue } from './port.ts';
 
@@ -19,7 +19,7 @@ export interface IntakeDrainOptions {
   step?: number;
   /** Wait after a failed step before the next (ms), doubled at each failure in a row (up to 30 s). */
   retryMs?: number;
-  /** How often to look for rows another process left (ms). */
+  /** How often to look for rows another process left (ms; Postgres only). */
   checkMs?: number;
   /** Whether webhooks are arriving in a flood; default: as the store's group commit measures it. */
   flooding?: () => boolean;
@@ -93,7 +93,8 @@ export class IntakeDrain implements Overflow {
   async start(): Promise<void> {
     this.#running = true;
     await this.#look();
-    if (!this.#running) return; // stopped meanwhile
+    // Only another process can leave rows behind a running one (Postgres); stopped meanwhile: none.
+    if (!this.#shared || !this.#running) return;
     this.#check = setInterval(() => {
       if (this.#running && this.#empty)
         this.#look().catch((err: unknown) => this.opts.logger.error({ err }, 'intake log check failed'));
@@ -104,7 +105,7 @@ export class IntakeDrain implements Overflow {
   /** Whether the log holds rows (left by an earlier run, or by another process): drain them first. */
   async #look(): Promise<void> {
     const generation = this.#generation;
-    if ((await intakeDepth(this.opts.db)) > 0) this.diverted();
+    if (await intakeWaiting(this.opts.db)) this.diverted();
     else if (generation === this.#generation) this.#empty = true;
   }
 
@@ -120,6 +121,8 @@ export class IntakeDrain implements Overflow {
     if (!this.#running || this.#loop) return;
     this.#loop = this.#drain().finally(() => {
       this.#loop = undefined;
+      // A diversion between the drain's last empty step and now found the loop still there.
+      if (!this.#empty) this.#kick();
     });
   }
 
