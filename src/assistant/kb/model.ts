@@ -61,6 +61,7 @@ export const EVIDENCE = [
   'unknownWords',
   'isTop',
   'entropy',
+  'naiveBayesFit',
 ] as const;
 
 /** One candidate entry for a message, with its evidence vector (see `EVIDENCE`). */
@@ -135,6 +136,8 @@ export class EntryModel {
     // stays the discriminative model's (naive-Bayes figures as evidence moved the calibrated operating
     // point towards out-of-scope recall, at a lower in-scope accuracy: docs/kb-matcher.md).
     const mixed = this.mixed;
+    let mass = 0;
+    for (let j = 0; j < vector.val.length; j++) mass += vector.val[j]!;
     if (this.bayes) {
       const nb = this.bayes.logits(vector, this.bayesLogits);
       const weight = this.opts.naiveBayes.weight;
@@ -162,6 +165,7 @@ export class EntryModel {
         unknownWords,
         rank === 0 ? 1 : 0,
         entropy,
+        this.bayes && mass > 0 ? this.bayesLogits[c]! / mass : 0,
       );
       return { entry: c, evidence };
     });
