@@ -1,4 +1,5 @@
 import { isFunctionWord } from './language.ts';
+import { SpellingCorrector } from './spelling.ts';
 import { charNgrams, stem, tokenise } from './text.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface FeatureOptions {
    * KB they otherwise outvote the content words ("do you rent bikes" → "do you repair bikes").
    */
   functionWordsInBigramsOnly: boolean;
+  /** A message's unknown words are corrected to the closest known word first (`spelling.ts`). */
+  spelling: boolean;
 }
 
 export const DEFAULT_FEATURES: FeatureOptions = {
@@ -36,6 +39,7 @@ export const DEFAULT_FEATURES: FeatureOptions = {
   charMax: 4,
   minDf: 1,
   functionWordsInBigramsOnly: false,
+  spelling: true,
 };
 
 /** A sparse vector: parallel arrays of feature indices and values. */
@@ -91,6 +95,9 @@ export class FeatureSpace {
   private readonly blocks: Uint8Array;
   private readonly counts: Float32Array;
   private readonly weights: number[];
+  /** Per language, the words of the training texts (for correcting a message's unknown words). */
+  private readonly spelling = new Map<string, SpellingCorrector>();
+  private readonly learnedWords = new Map<string, string[]>();
 
   constructor(
     texts: readonly { text: string; language: string }[],
@@ -120,6 +127,10 @@ export class FeatureSpace {
       this.blocks[i] = this.internedBlock[f]!;
     }
     this.counts = new Float32Array(size);
+    if (opts.spelling)
+      for (const [language, words] of this.learnedWords)
+        this.spelling.set(language, new SpellingCorrector(words));
+    this.learnedWords.clear();
     this.trainVectors = docs.map((d) => this.vectorise(d));
   }
 
@@ -139,7 +150,9 @@ export class FeatureSpace {
     const toks = tokenise(text);
     let previous = '^';
     let unknown = 0;
+    const learned = learn && this.opts.spelling ? this.wordsOf(language) : undefined;
     for (const token of toks) {
+      learned?.push(token);
       const t = this.token(token, language, learn);
       if (!learn && (t.word === -1 || (t.word >= 0 && this.final[t.word]! < 0))) unknown++;
       if (t.word >= 0) features.push(t.word);
@@ -151,10 +164,34 @@ export class FeatureSpace {
     return { features, words: toks.length, unknown };
   }
 
+  private wordsOf(language: string): string[] {
+    let list = this.learnedWords.get(language);
+    if (!list) this.learnedWords.set(language, (list = []));
+    return list;
+  }
+
   private token(token: string, language: string, learn: boolean): TokenFeatures {
     const key = `${language}\u0000${token}`;
     const hit = this.tokens.get(key);
     if (hit) return hit;
+    const t = this.analyse(token, language, learn);
+    if (!learn && t.word === -1) {
+      // An unknown word: the closest word of the KB's (a typo, most often) stands in for it.
+      const fixed = this.spelling.get(language)?.correct(token);
+      if (fixed !== undefined) {
+        const c = this.token(fixed, language, false);
+        if (c.word !== -1) return this.remember(key, c, learn);
+      }
+    }
+    return this.remember(key, t, learn);
+  }
+
+  private remember(key: string, t: TokenFeatures, learn: boolean): TokenFeatures {
+    if (learn || this.tokens.size < CACHE_LIMIT) this.tokens.set(key, t);
+    return t;
+  }
+
+  private analyse(token: string, language: string, learn: boolean): TokenFeatures {
     const s = stem(token, language);
     const functionWord = this.opts.functionWordsInBigramsOnly && isFunctionWord(token, language);
     const grams = functionWord ? [] : charNgrams([token], this.opts.charMin, this.opts.charMax);
@@ -163,7 +200,6 @@ export class FeatureSpace {
       word: functionWord ? FUNCTION_WORD : this.intern(`${WORD}${s}`, WORD, learn),
       grams: Int32Array.from(grams, (g) => this.intern(`${CHAR}${g}`, CHAR, learn)),
     };
-    if (learn || this.tokens.size < CACHE_LIMIT) this.tokens.set(key, t);
     return t;
   }
 

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_FEATURES, FeatureSpace } from '../../src/assistant/kb/features.ts';
+import { SpellingCorrector, osaDistance } from '../../src/assistant/kb/spelling.ts';
+
+describe('spelling correction of unknown words', () => {
+  const words = [
+    'coming',
+    'coming',
+    'dinner',
+    'reservations',
+    'calendar',
+    'return',
+    'order',
+    'balance',
+    'balances',
+  ];
+  const corrector = new SpellingCorrector(words);
+
+  it('corrects one missing, doubled, wrong or swapped letter to a word of the KB', () => {
+    expect(corrector.correct('comng')).toBe('coming'); // missing
+    expect(corrector.correct('dinnner')).toBe('dinner'); // doubled
+    expect(corrector.correct('calender')).toBe('calendar'); // wrong
+    expect(corrector.correct('retrun')).toBe('return'); // swapped
+    expect(corrector.correct('rerservations')).toBe('reservations');
+  });
+
+  it('leaves known, short, numeric and far-off words alone', () => {
+    expect(corrector.correct('order')).toBeUndefined();
+    expect(corrector.correct('ordr')).toBe('order');
+    expect(corrector.correct('odr')).toBeUndefined(); // three letters: too short to guess
+    expect(corrector.correct('ord3r')).toBeUndefined();
+    expect(corrector.correct('weather')).toBeUndefined();
+  });
+
+  it('prefers the closest word, then the most used, then the first in alphabetical order', () => {
+    // "balancs" is one edit from "balance" and from "balances": both used once → alphabetical.
+    expect(corrector.correct('balancs')).toBe('balance');
+    const more = new SpellingCorrector(['balances', 'balances', 'balance']);
+    expect(more.correct('balancs')).toBe('balances');
+    // "balanse" is one edit from "balance" and two from "balances": the closer wins over the more used.
+    expect(more.correct('balanse')).toBe('balance');
+  });
+
+  it('measures the optimal-string-alignment distance', () => {
+    expect(osaDistance('abc', 'abc')).toBe(0);
+    expect(osaDistance('ab', 'ba')).toBe(1);
+    expect(osaDistance('kitten', 'sitting')).toBe(3);
+    expect(osaDistance('kitten', 'sitting', 1)).toBe(2); // stops early: any value above the limit
+  });
+
+  it('gives a misspelt message the features of the word it stands for, so it is no longer unknown', () => {
+    const texts = ['are you coming to dinner', 'show my calendar', 'i want to return my order'].map(
+      (text) => ({
+        text,
+        language: 'en',
+      }),
+    );
+    const on = new FeatureSpace(texts);
+    const off = new FeatureSpace(texts, { ...DEFAULT_FEATURES, spelling: false });
+    const typo = on.featurise('i want to retrun my order', 'en');
+    const right = on.featurise('i want to return my order', 'en');
+    expect(typo.unknownWords).toBe(0);
+    expect(Array.from(typo.vector.idx)).toEqual(Array.from(right.vector.idx));
+    expect(off.featurise('i want to retrun my order', 'en').unknownWords).toBeCloseTo(1 / 6);
+  });
+});
