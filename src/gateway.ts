@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { KbError, SAMPLE_KB } from './assistant/kb.ts';
 import { KbAssistant } from './assistant/kb/assistant.ts';
 import { decide, type Ranked } from './assistant/kb/decide.ts';
-import { buildMatcher, type Matcher } from './assistant/kb/matcher.ts';
+import { buildMatcher, matcherOptionsFor, type Matcher } from './assistant/kb/matcher.ts';
 import { KbSource } from './assistant/kb/source.ts';
 import { DeferredAssistant } from './assistant/deferred.ts';
 import { rankerGrounding, type Grounding } from './assistant/llm/grounding.ts';
@@ -316,7 +316,7 @@ export class Gateway {
     try {
       this.kbSource = new KbSource(
         this.config.PASSERELLE_KB ?? SAMPLE_KB,
-        (kb) => buildMatcher(kb, { defaultLanguage: kb.language }),
+        (kb) => buildMatcher(kb, matcherOptionsFor(kb)),
         this.logger,
       );
     } catch (err) {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { KbError, loadKnowledgeBase } from '../assistant/kb/load.ts';
 import { evaluate } from '../assistant/kb/eval.ts';
 import type { EvalQuery, KbMetrics } from '../assistant/kb/eval.ts';
-import { buildMatcher } from '../assistant/kb/matcher.ts';
+import { buildMatcher, matcherOptionsFor } from '../assistant/kb/matcher.ts';
+import { OutOfScopeSchema } from '../assistant/kb/schema.ts';
 
 /** Bad input to `kb eval` (missing file, bad query line, unknown entry id): exit code 2. */
 export class KbEvalInputError extends Error {
@@ -104,18 +105,26 @@ export function registerKb(program: Command, io: KbIo = consoleIo): void {
     .requiredOption('--queries <file>', 'JSON Lines: {"text":"…","expected":"entry-id"} or {"expected":null}')
     .option('--json', 'print one JSON object of metrics')
     .option('--seed <n>', 'seed of training and calibration', '1')
-    .action((opts: { kb: string; queries: string; json?: boolean; seed: string }) => {
+    .option(
+      '--oos-share <s>',
+      "expected share of out-of-scope messages (instead of the KB's outOfScope setting)",
+    )
+    .option(
+      '--min-oos-recall <r>',
+      "decline at least this share of out-of-scope messages (instead of the KB's outOfScope setting)",
+    )
+    .action((opts: EvalOptions) => {
       try {
         const seed = Number(opts.seed);
         if (!Number.isInteger(seed))
           throw new KbEvalInputError(`--seed: expected an integer, got "${opts.seed}"`);
-        const base = loadKb(opts.kb);
+        const base = withOutOfScope(loadKb(opts.kb), opts);
         const queries = parseQueries(
           readText(opts.queries),
           opts.queries,
           new Set(base.entries.map((e) => e.id)),
         );
-        const matcher = buildMatcher(base, { defaultLanguage: base.language, seed });
+        const matcher = buildMatcher(base, { ...matcherOptionsFor(base), seed });
         const metrics = evaluate(matcher, queries);
         io.out(opts.json ? JSON.stringify(metrics) : renderMetrics(metrics));
       } catch (err) {
@@ -124,6 +133,46 @@ export function registerKb(program: Command, io: KbIo = consoleIo): void {
         process.exitCode = 2;
       }
     });
+}
+
+interface EvalOptions {
+  kb: string;
+  queries: string;
+  json?: boolean;
+  seed: string;
+  oosShare?: string;
+  minOosRecall?: string;
+}
+
+/** The KB with its `outOfScope` setting replaced by `--oos-share` or `--min-oos-recall` when given. */
+function withOutOfScope<T extends { outOfScope?: object }>(kb: T, opts: EvalOptions): T {
+  if (opts.oosShare === undefined && opts.minOosRecall === undefined) return kb;
+  const number = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n))
+      throw new KbEvalInputError(`${flag}: expected a number between 0 and 1, got "${v}"`);
+    return n;
+  };
+  const setting = {
+    share: number('--oos-share', opts.oosShare),
+    minRecall: number('--min-oos-recall', opts.minOosRecall),
+  };
+  const parsed = OutOfScopeSchema.safeParse(setting);
+  if (!parsed.success) {
+    const flag = (key: unknown) =>
+      key === 'share' ? '--oos-share' : key === 'minRecall' ? '--min-oos-recall' : '';
+    throw new KbEvalInputError(
+      parsed.error.issues
+        .map((i) =>
+          i.path.length
+            ? `${flag(i.path[0])}: ${i.message}`
+            : '--oos-share and --min-oos-recall: expected one of them, not both',
+        )
+        .join('\n'),
+    );
+  }
+  return { ...kb, outOfScope: parsed.data };
 }
 
 function loadKb(path: string) {

@@ -95,4 +95,26 @@ describe('passerelle kb eval', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/\/nonexistent\/kb\.json/);
   });
+
+  it('takes a floor on out-of-scope recall or an expected share instead of the KB setting', async () => {
+    const file = queries(['{"text":"are you open on sunday","expected":"opening-hours"}']);
+    const floor = await kbEval('--kb', KB, '--queries', file, '--json', '--min-oos-recall', '0.5');
+    expect(floor.code).toBeUndefined();
+    expect(JSON.parse(floor.out).thresholds.source).toContain('out-of-scope recall >= 0.5');
+    const share = await kbEval('--kb', KB, '--queries', file, '--json', '--oos-share', '0.05');
+    expect(JSON.parse(share.out).thresholds.source).toContain('oosShare 0.05');
+  });
+
+  it('exits with code 2 on a bad floor or share, or both at once', async () => {
+    const file = queries(['{"text":"hi","expected":null}']);
+    const bad = await kbEval('--kb', KB, '--queries', file, '--min-oos-recall', 'lots');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe('--min-oos-recall: expected a number between 0 and 1, got "lots"');
+    const out = await kbEval('--kb', KB, '--queries', file, '--oos-share', '1');
+    expect(out.code).toBe(2);
+    expect(out.err).toMatch(/^--oos-share: expected .* between 0 and 1 \(exclusive\)$/);
+    const both = await kbEval('--kb', KB, '--queries', file, '--oos-share', '0.1', '--min-oos-recall', '0.5');
+    expect(both.code).toBe(2);
+    expect(both.err).toBe('--oos-share and --min-oos-recall: expected one of them, not both');
+  });
 });

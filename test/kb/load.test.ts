@@ -108,6 +108,32 @@ describe('knowledge base loading', () => {
     expect(p[2]).toMatch(/c\.md: front matter:/);
   });
 
+  it('reads how strictly to decline out-of-scope messages, from kb.yaml or the file, and explains bad values', () => {
+    const d = dir();
+    writeFileSync(join(d, 'hours.md'), md(['When are you open?'], 'Always.'));
+    writeFileSync(join(d, 'kb.yaml'), 'business: Shop\noutOfScope:\n  minRecall: 0.6\n');
+    expect(loadKnowledgeBase(d)).toMatchObject({ business: 'Shop', outOfScope: { minRecall: 0.6 } });
+    const json = join(d, 'kb.json');
+    const entries = [{ id: 'a', questions: ['q'], answer: 'a' }];
+    writeFileSync(json, JSON.stringify({ outOfScope: { share: 0.1 }, entries }));
+    expect(loadKnowledgeBase(json).outOfScope).toEqual({ share: 0.1 });
+    writeFileSync(json, JSON.stringify({ entries }));
+    expect(loadKnowledgeBase(json).outOfScope).toBeUndefined();
+
+    writeFileSync(json, JSON.stringify({ outOfScope: { share: 0.1, minRecall: 0.5 }, entries }));
+    expect(problems(() => loadKnowledgeBase(json))).toEqual([
+      `${json}: outOfScope: expected either share or minRecall, not both`,
+    ]);
+    writeFileSync(json, JSON.stringify({ outOfScope: { share: 1.5 }, entries }));
+    expect(problems(() => loadKnowledgeBase(json))[0]).toMatch(
+      /kb\.json: outOfScope\.share: expected the expected share of out-of-scope messages: a number between 0 and 1/,
+    );
+    writeFileSync(join(d, 'kb.yaml'), 'outOfScope:\n  minRecal: 0.6\n');
+    expect(problems(() => loadKnowledgeBase(d))[0]).toMatch(/kb\.yaml: outOfScope: .*minRecal/);
+    writeFileSync(join(d, 'kb.yaml'), 'language: english\n');
+    expect(problems(() => loadKnowledgeBase(d))[0]).toMatch(/kb\.yaml: language: expected a language code/);
+  });
+
   it('explains a missing path, an empty folder and invalid JSON', () => {
     const d = dir();
     expect(problems(() => loadKnowledgeBase(join(d, 'nope')))[0]).toMatch(/no such file or folder/);

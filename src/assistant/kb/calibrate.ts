@@ -25,6 +25,14 @@ export interface CalibrationOptions {
    * expected number of wrong outcomes at this share; 0.5 would weigh both kinds of message equally.
    */
   oosShare: number;
+  /**
+   * A floor instead of `oosShare`: `scope` is the lowest threshold at which the held-out out-of-scope
+   * sentences declined reach this share with 95% confidence (one-sided Wilson bound over the distinct
+   * sentences), so that the floor holds on unseen messages, not only on these. The lowest such
+   * threshold answers the most in-scope messages. For a requirement stated as "decline at least this
+   * share of off-topic messages, and answer as much as possible otherwise".
+   */
+  minOosRecall?: number;
   /** Direct answers must be right this often on held-out data (messages weighted by `oosShare`). */
   answerPrecision: number;
   /** Copied into the thresholds (presentation choice, see `Thresholds.closeRatio`). */
@@ -43,6 +51,8 @@ export const DEFAULT_CALIBRATION: Omit<CalibrationOptions, 'outOfScope'> = {
 export interface HeldOut {
   candidates: Candidate[];
   expected: number | null;
+  /** For an out-of-scope message: which sentence (each is scored once per fold). */
+  sentence?: number;
 }
 
 /** Stratified fold of each question: each entry's questions are spread over the folds in seeded order. */
@@ -82,8 +92,9 @@ export function crossValidate(
       if (fold[i] === f && known.has(q.entry))
         out.push({ candidates: m.candidates(q.text, q.language), expected: q.entry });
     });
-    for (const o of opts.outOfScope)
-      out.push({ candidates: m.candidates(o.text, o.language), expected: null });
+    opts.outOfScope.forEach((o, sentence) =>
+      out.push({ candidates: m.candidates(o.text, o.language), expected: null, sentence }),
+    );
   }
   return out;
 }
@@ -93,6 +104,8 @@ export interface HeldOutPoint {
   confidence: number;
   correct: boolean;
   oos: boolean;
+  /** Out-of-scope messages: the sentence scored (the same sentence comes back once per fold). */
+  sentence?: number;
 }
 
 /** Cross-validation estimates at the chosen thresholds (not a test: the same data chose them). */
@@ -139,6 +152,7 @@ export function calibrate(
       confidence: top?.confidence ?? 0,
       correct: top !== undefined && top.entry === h.expected,
       oos: h.expected === null,
+      ...(h.sentence !== undefined && { sentence: h.sentence }),
     };
   });
   return { calibrator, points, ...chooseThresholds(points, opts) };
@@ -147,8 +161,9 @@ export function calibrate(
 /**
  * Picks `scope` to maximise (1 - s) * in-scope accuracy + s * out-of-scope recall over the held-out
  * messages, s = `oosShare` (the expected share of right outcomes in traffic with that share of
- * out-of-scope messages), and `answer` as the lowest threshold >= `scope` whose direct answers reach
- * `answerPrecision` under the same weighting.
+ * out-of-scope messages) — or, with `minOosRecall`, as the lowest threshold that meets that floor (see
+ * `floorScope`) — and `answer` as the lowest threshold >= `scope` whose direct answers reach
+ * `answerPrecision` under the `oosShare` weighting.
  */
 export function chooseThresholds(
   points: readonly HeldOutPoint[],
@@ -160,14 +175,19 @@ export function chooseThresholds(
   const share = oos ? opts.oosShare : 0;
   const wIn = inScope ? (1 - share) / inScope : 0;
   const wOos = oos ? share / oos : 0;
-  const scope = bestScope(points, wIn, wOos);
+  const floor = oos && opts.minOosRecall !== undefined ? opts.minOosRecall : undefined;
+  const scope = floor === undefined ? bestScope(points, wIn, wOos) : floorScope(points, floor);
   const answer = answerThreshold(points, scope.threshold, wIn, wOos, opts.answerPrecision);
+  const objective =
+    floor === undefined
+      ? `oosShare ${share}`
+      : `out-of-scope recall >= ${floor} at 95% confidence${'reached' in scope && !scope.reached ? ' (not reachable: every held-out out-of-scope message declined)' : ''}`;
   return {
     thresholds: {
       scope: scope.threshold,
       answer,
       closeRatio: opts.closeRatio,
-      source: `${opts.folds}-fold CV, ${inScope} in-scope + ${oos} out-of-scope held-out messages, oosShare ${share}, seed ${opts.seed}`,
+      source: `${opts.folds}-fold CV, ${inScope} in-scope + ${oos} out-of-scope held-out messages, ${objective}, seed ${opts.seed}`,
     },
     heldOut: { inScope, outOfScope: oos, accuracy: scope.accuracy, oosRecall: scope.recall },
   };
@@ -199,6 +219,48 @@ function bestScope(points: readonly Point[], wIn: number, wOos: number) {
     } else if (Math.abs(value - bestValue) <= 1e-12 && best.to === p.confidence) best.to = next;
   }
   return { threshold: (best.from + best.to) / 2, accuracy: best.accuracy, recall: best.recall };
+}
+
+/** One-sided lower confidence bound of a proportion (Wilson score interval), z = 1.645 for 95%. */
+export function wilsonLower(successes: number, n: number, z = 1.645): number {
+  if (n <= 0) return 0;
+  const p = successes / n;
+  const z2 = z * z;
+  return (p + z2 / (2 * n) - z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+}
+
+/**
+ * The lowest threshold whose declined held-out out-of-scope messages reach `floor` with 95% confidence.
+ * Each sentence is scored once per fold, so the bound counts distinct sentences, not scorings (the
+ * scorings of one sentence are not independent evidence). Ties resolve to the middle of the gap above
+ * the last point declined. When even declining every held-out out-of-scope message does not reach the
+ * bound (too few sentences for the floor), the threshold declines them all and `reached` is false.
+ */
+function floorScope(points: readonly Point[], floor: number) {
+  const sorted = [...points].sort((a, b) => a.confidence - b.confidence);
+  const inScope = sorted.filter((p) => !p.oos).length;
+  const oos = sorted.length - inScope;
+  const sentences = new Set(sorted.filter((p) => p.oos).map((p, i) => p.sentence ?? -1 - i)).size;
+  let correctAbove = sorted.filter((p) => !p.oos && p.correct).length;
+  let oosBelow = 0;
+  const at = (from: number, to: number, reached: boolean) => ({
+    threshold: (from + to) / 2,
+    accuracy: correctAbove / (inScope || 1),
+    recall: oosBelow / (oos || 1),
+    reached,
+  });
+  if (wilsonLower(0, sentences) >= floor) return at(0, sorted[0]?.confidence ?? 0, true);
+  for (let i = 0; i < sorted.length; i++) {
+    const p = sorted[i]!;
+    if (p.oos) oosBelow++;
+    else if (p.correct) correctAbove--;
+    const next = sorted[i + 1]?.confidence ?? 1;
+    if (next === p.confidence) continue;
+    // The recall of sentences, as a fraction of `sentences` (every sentence weighs the same).
+    if (wilsonLower((oosBelow / oos) * sentences, sentences) >= floor) return at(p.confidence, next, true);
+    if (oosBelow === oos) return at(p.confidence, next, false);
+  }
+  return at(1, 1, false);
 }
 
 /** The lowest threshold >= `scope` whose answered held-out messages are right `target` of the time. */

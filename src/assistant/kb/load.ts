@@ -5,7 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { KbError } from './errors.ts';
 import { parseMarkdownEntry } from './markdown.ts';
-import { KbEntrySchema, KbFileSchema, type KbEntry, type KnowledgeBase } from './schema.ts';
+import { KbEntrySchema, KbFileSchema, KbMetaSchema } from './schema.ts';
+import type { KbEntry, KnowledgeBase, OutOfScopeSetting } from './schema.ts';
 
 /** The sample business shipped with the package (four languages), used when `PASSERELLE_KB` is unset. */
 export const SAMPLE_KB = fileURLToPath(new URL('../../../kb/sample', import.meta.url));
@@ -37,6 +38,7 @@ export function loadKnowledgeBase(path: string): KnowledgeBase {
     ...(kb.business ? { business: kb.business } : {}),
     language: kb.language ?? 'en',
     entries: kb.located.map((l) => l.entry),
+    ...(kb.outOfScope ? { outOfScope: kb.outOfScope } : {}),
     source: path,
   };
 }
@@ -48,6 +50,7 @@ interface Located {
 interface Partial {
   business?: string;
   language?: string;
+  outOfScope?: OutOfScopeSetting;
   located: Located[];
 }
 
@@ -74,11 +77,7 @@ function loadFile(file: string): Partial {
     else problems.push(...issues(where, r.error));
   });
   if (problems.length > 0) throw new KbError(problems);
-  return {
-    ...(top.data.business ? { business: top.data.business } : {}),
-    ...(top.data.language ? { language: top.data.language } : {}),
-    located,
-  };
+  return { ...meta(top.data), located };
 }
 
 function loadFolder(dir: string): Partial {
@@ -88,13 +87,18 @@ function loadFolder(dir: string): Partial {
   if (files.length === 0) throw new KbError([`${dir}: no Markdown entries (*.md) in this folder`]);
   const problems: string[] = [];
   const located: Located[] = [];
-  let meta: { business?: string; language?: string } = {};
+  let settings: Omit<Partial, 'located'> = {};
   const metaFile = join(dir, 'kb.yaml');
   try {
-    meta = (parseYaml(readFileSync(metaFile, 'utf8')) ?? {}) as typeof meta;
+    const parsed = KbMetaSchema.safeParse(parseYaml(readFileSync(metaFile, 'utf8')) ?? {});
+    if (parsed.success) settings = meta(parsed.data);
+    else
+      problems.push(
+        ...parsed.error.issues.map((i) => `${metaFile}: ${i.path.join('.') || '(root)'}: ${i.message}`),
+      );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      problems.push(`${metaFile}: ${(err as Error).message}`);
+      problems.push(`${metaFile}: ${(err as Error).message.split('\n')[0]}`);
   }
   for (const f of files) {
     try {
@@ -105,10 +109,15 @@ function loadFolder(dir: string): Partial {
     }
   }
   if (problems.length > 0) throw new KbError(problems);
+  return { ...settings, located };
+}
+
+/** The KB-wide settings that were given (absent keys stay absent). */
+function meta(data: { business?: string; language?: string; outOfScope?: OutOfScopeSetting }) {
   return {
-    ...(typeof meta.business === 'string' ? { business: meta.business } : {}),
-    ...(typeof meta.language === 'string' ? { language: meta.language } : {}),
-    located,
+    ...(data.business ? { business: data.business } : {}),
+    ...(data.language ? { language: data.language } : {}),
+    ...(data.outOfScope && Object.keys(data.outOfScope).length ? { outOfScope: data.outOfScope } : {}),
   };
 }
 

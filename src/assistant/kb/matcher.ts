@@ -44,6 +44,22 @@ export interface MatcherOptions {
     false | (Partial<Omit<CalibrationOptions, 'outOfScope'>> & { outOfScope?: readonly OosText[] });
 }
 
+/**
+ * The options a loaded KB asks for: its default language, and how strictly out-of-scope messages are
+ * declined (`outOfScope.share` → `oosShare`, `outOfScope.minRecall` → `minOosRecall`).
+ */
+export function matcherOptionsFor(kb: {
+  language: string;
+  outOfScope?: { share?: number; minRecall?: number };
+}): MatcherOptions {
+  const o = kb.outOfScope;
+  const calibration = {
+    ...(o?.share !== undefined && { oosShare: o.share }),
+    ...(o?.minRecall !== undefined && { minOosRecall: o.minRecall }),
+  };
+  return { defaultLanguage: kb.language, ...(Object.keys(calibration).length && { calibration }) };
+}
+
 /** An out-of-scope example: a text (in the default language) or a text with its language. */
 export type OosText = string | { text: string; language?: string };
 

@@ -23,10 +23,37 @@ export const KbEntrySchema = z.object({
 });
 export type KbEntry = z.infer<typeof KbEntrySchema>;
 
-export const KbFileSchema = z.object({
+const share = (what: string) =>
+  z
+    .number({ message: `expected ${what}: a number between 0 and 1` })
+    .gt(0, `expected ${what}: a number between 0 and 1 (exclusive)`)
+    .lt(1, `expected ${what}: a number between 0 and 1 (exclusive)`);
+
+/**
+ * How strictly the offline assistant declines messages as out of scope (docs/kb-matcher.md,
+ * "Thresholds"): either the expected `share` of off-topic messages in the traffic (default 0.2), or a
+ * floor, `minRecall`, on the share of off-topic messages that must be declined.
+ */
+export const OutOfScopeSchema = z
+  .object({
+    share: share('the expected share of out-of-scope messages').optional(),
+    minRecall: share('the share of out-of-scope messages to decline at least').optional(),
+  })
+  .strict()
+  .refine((o) => o.share === undefined || o.minRecall === undefined, {
+    message: 'expected either share or minRecall, not both',
+  });
+export type OutOfScopeSetting = z.infer<typeof OutOfScopeSchema>;
+
+/** The KB-wide settings: top-level keys of a JSON/YAML KB, or a folder's `kb.yaml`. */
+export const KbMetaSchema = z.object({
   business: z.string().optional(),
   /** Language of answers without their own `language` (default `en`). */
   language: lang.optional(),
+  outOfScope: OutOfScopeSchema.optional(),
+});
+
+export const KbFileSchema = KbMetaSchema.extend({
   entries: z.array(z.unknown()).min(1, 'expected at least one entry'),
 });
 
@@ -36,6 +63,8 @@ export interface KnowledgeBase {
   /** Default answer language. */
   language: string;
   entries: KbEntry[];
+  /** How strictly out-of-scope messages are declined (default: an expected share of 0.2). */
+  outOfScope?: OutOfScopeSetting;
   /** Where it was loaded from. */
   source: string;
 }
