@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURES, FeatureSpace } from '../../src/assistant/kb/features.ts';
 import { SpellingCorrector, osaDistance } from '../../src/assistant/kb/spelling.ts';
 
+/** Each word with the number of times it is listed. */
+function counted(words: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const w of words) m.set(w, (m.get(w) ?? 0) + 1);
+  return m;
+}
+
 describe('spelling correction of unknown words', () => {
   const words = [
     'coming',
@@ -14,7 +21,7 @@ describe('spelling correction of unknown words', () => {
     'balance',
     'balances',
   ];
-  const corrector = new SpellingCorrector(words);
+  const corrector = new SpellingCorrector(counted(words));
 
   it('corrects one missing, doubled, wrong or swapped letter to a word of the KB', () => {
     expect(corrector.correct('comng')).toBe('coming'); // missing
@@ -35,7 +42,7 @@ describe('spelling correction of unknown words', () => {
   it('prefers the closest word, then the most used, then the first in alphabetical order', () => {
     // "balancs" is one edit from "balance" and from "balances": both used once → alphabetical.
     expect(corrector.correct('balancs')).toBe('balance');
-    const more = new SpellingCorrector(['balances', 'balances', 'balance']);
+    const more = new SpellingCorrector(counted(['balances', 'balances', 'balance']));
     expect(more.correct('balancs')).toBe('balances');
     // "balanse" is one edit from "balance" and two from "balances": the closer wins over the more used.
     expect(more.correct('balanse')).toBe('balance');

@@ -97,7 +97,6 @@ export class FeatureSpace {
   private readonly weights: number[];
   /** Per language, the words of the training texts (for correcting a message's unknown words). */
   private readonly spelling = new Map<string, SpellingCorrector>();
-  private readonly learnedWords = new Map<string, string[]>();
 
   constructor(
     texts: readonly { text: string; language: string }[],
@@ -127,10 +126,7 @@ export class FeatureSpace {
       this.blocks[i] = this.internedBlock[f]!;
     }
     this.counts = new Float32Array(size);
-    if (opts.spelling)
-      for (const [language, words] of this.learnedWords)
-        this.spelling.set(language, new SpellingCorrector(words));
-    this.learnedWords.clear();
+    if (opts.spelling) this.learnSpelling(df);
     this.trainVectors = docs.map((d) => this.vectorise(d));
   }
 
@@ -150,9 +146,7 @@ export class FeatureSpace {
     const toks = tokenise(text);
     let previous = '^';
     let unknown = 0;
-    const learned = learn && this.opts.spelling ? this.wordsOf(language) : undefined;
     for (const token of toks) {
-      learned?.push(token);
       const t = this.token(token, language, learn);
       if (!learn && (t.word === -1 || (t.word >= 0 && this.final[t.word]! < 0))) unknown++;
       if (t.word >= 0) features.push(t.word);
@@ -164,10 +158,21 @@ export class FeatureSpace {
     return { features, words: toks.length, unknown };
   }
 
-  private wordsOf(language: string): string[] {
-    let list = this.learnedWords.get(language);
-    if (!list) this.learnedWords.set(language, (list = []));
-    return list;
+  /**
+   * One corrector per language, over the distinct words of the training texts (the token cache holds
+   * exactly those at this point), each counted by its stem's document frequency.
+   */
+  private learnSpelling(df: Int32Array): void {
+    const words = new Map<string, Map<string, number>>();
+    for (const [key, t] of this.tokens) {
+      if (t.word < 0) continue;
+      const cut = key.indexOf('\u0000');
+      const language = key.slice(0, cut);
+      let list = words.get(language);
+      if (!list) words.set(language, (list = new Map()));
+      list.set(key.slice(cut + 1), df[t.word]!);
+    }
+    for (const [language, list] of words) this.spelling.set(language, new SpellingCorrector(list));
   }
 
   private token(token: string, language: string, learn: boolean): TokenFeatures {

@@ -23,15 +23,15 @@ export class SpellingCorrector {
   private readonly index = new Map<string, string[]>();
   private readonly counts = new Map<string, number>();
 
-  /** `words`: every known word with repeats (its count is how often the KB uses it). */
-  constructor(words: Iterable<string>) {
-    for (const w of words) this.counts.set(w, (this.counts.get(w) ?? 0) + 1);
-    for (const w of this.counts.keys()) {
+  /** `words`: every known word with how often the KB uses it (the tie-break between corrections). */
+  constructor(words: ReadonlyMap<string, number>) {
+    for (const [w, count] of words) {
+      this.counts.set(w, count);
       if (w.length < MIN_CORRECTED_LENGTH - 1 || /\d/.test(w)) continue;
       for (const d of deletes(w, MAX_EDITS)) {
         const list = this.index.get(d);
         if (!list) this.index.set(d, [w]);
-        else if (list[list.length - 1] !== w) list.push(w);
+        else list.push(w);
       }
     }
   }
