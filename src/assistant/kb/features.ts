@@ -165,7 +165,7 @@ export class FeatureSpace {
   private learnSpelling(df: Int32Array): void {
     const words = new Map<string, Map<string, number>>();
     for (const [key, t] of this.tokens) {
-      if (t.word < 0) continue;
+      if (!this.isKnownWord(t)) continue;
       const cut = key.indexOf('\u0000');
       const language = key.slice(0, cut);
       let list = words.get(language);
@@ -180,15 +180,20 @@ export class FeatureSpace {
     const hit = this.tokens.get(key);
     if (hit) return hit;
     const t = this.analyse(token, language, learn);
-    if (!learn && t.word === -1) {
+    if (!learn && t.word !== FUNCTION_WORD && !this.isKnownWord(t)) {
       // An unknown word: the closest word of the KB's (a typo, most often) stands in for it.
       const fixed = this.spelling.get(language)?.correct(token);
       if (fixed !== undefined) {
         const c = this.token(fixed, language, false);
-        if (c.word !== -1) return this.remember(key, c, learn);
+        if (this.isKnownWord(c)) return this.remember(key, c, learn);
       }
     }
     return this.remember(key, t, learn);
+  }
+
+  /** Whether a token's stem is a feature of the learned space (not unseen, not dropped by `minDf`). */
+  private isKnownWord(t: TokenFeatures): boolean {
+    return t.word >= 0 && this.final[t.word]! >= 0;
   }
 
   private remember(key: string, t: TokenFeatures, learn: boolean): TokenFeatures {
