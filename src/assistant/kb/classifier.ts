@@ -106,6 +106,7 @@ export function trainSoftmax(
   const longest = xs.reduce((m, x) => Math.max(m, x.idx.length), 0);
   const idx = new Int32Array(longest);
   const val = new Float64Array(longest);
+  const scaled = new Float64Array(longest);
   const dropout = opts.dropout;
   const keep = 1 / (1 - dropout);
   let t = 0;
@@ -130,13 +131,40 @@ export function trainSoftmax(
         const c = Math.floor(rng.next() * C);
         if (c !== y) cs[n++] = c;
       }
-      // Logits of the competing classes: one pass over the example's rows.
-      for (let k = 0; k < n; k++) p[k] = b[cs[k]!]!;
+      // Logits of the competing classes, each summed from its bias over the example's rows in order.
+      // Four classes share a pass over the rows: their sums stay in locals (registers) and each row's
+      // offset and value are read once per four classes, not once per class (about twice as fast as
+      // one pass over the rows updating every class; the sums and their order are the same).
       const scale = model.scale;
-      for (let j = 0; j < len; j++) {
-        const base = idx[j]!;
-        const v = val[j]! * scale;
-        for (let k = 0; k < n; k++) p[k] = p[k]! + w[base + cs[k]!]! * v;
+      for (let j = 0; j < len; j++) scaled[j] = val[j]! * scale;
+      let k = 0;
+      for (; k + 4 <= n; k += 4) {
+        const c0 = cs[k]!;
+        const c1 = cs[k + 1]!;
+        const c2 = cs[k + 2]!;
+        const c3 = cs[k + 3]!;
+        let s0 = b[c0]!;
+        let s1 = b[c1]!;
+        let s2 = b[c2]!;
+        let s3 = b[c3]!;
+        for (let j = 0; j < len; j++) {
+          const base = idx[j]!;
+          const v = scaled[j]!;
+          s0 += w[base + c0]! * v;
+          s1 += w[base + c1]! * v;
+          s2 += w[base + c2]! * v;
+          s3 += w[base + c3]! * v;
+        }
+        p[k] = s0;
+        p[k + 1] = s1;
+        p[k + 2] = s2;
+        p[k + 3] = s3;
+      }
+      for (; k < n; k++) {
+        const c = cs[k]!;
+        let s = b[c]!;
+        for (let j = 0; j < len; j++) s += w[idx[j]! + c]! * scaled[j]!;
+        p[k] = s;
       }
       let max = -Infinity;
       for (let k = 0; k < n; k++) if (p[k]! > max) max = p[k]!;
@@ -157,10 +185,32 @@ export function trainSoftmax(
       model.scale *= 1 - lr * opts.l2;
       if (model.scale < 1e-3) rescale(model);
       const inv = 1 / model.scale;
-      for (let j = 0; j < len; j++) {
-        const base = idx[j]!;
-        const v = val[j]! * inv;
-        for (let k = 0; k < n; k++) w[base + cs[k]!] = w[base + cs[k]!]! - p[k]! * v;
+      for (let j = 0; j < len; j++) scaled[j] = val[j]! * inv;
+      // The same blocking as for the logits. A class drawn twice is still updated twice, in the same
+      // order (each update rounds to float32), so the weights are unchanged.
+      k = 0;
+      for (; k + 4 <= n; k += 4) {
+        const c0 = cs[k]!;
+        const c1 = cs[k + 1]!;
+        const c2 = cs[k + 2]!;
+        const c3 = cs[k + 3]!;
+        const g0 = p[k]!;
+        const g1 = p[k + 1]!;
+        const g2 = p[k + 2]!;
+        const g3 = p[k + 3]!;
+        for (let j = 0; j < len; j++) {
+          const base = idx[j]!;
+          const v = scaled[j]!;
+          w[base + c0] = w[base + c0]! - g0 * v;
+          w[base + c1] = w[base + c1]! - g1 * v;
+          w[base + c2] = w[base + c2]! - g2 * v;
+          w[base + c3] = w[base + c3]! - g3 * v;
+        }
+      }
+      for (; k < n; k++) {
+        const c = cs[k]!;
+        const g = p[k]!;
+        for (let j = 0; j < len; j++) w[idx[j]! + c] = w[idx[j]! + c]! - g * scaled[j]!;
       }
     }
   }

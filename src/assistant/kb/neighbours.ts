@@ -28,26 +28,59 @@ export function rivalsByCentroid(
 ): Int32Array[] {
   let features = 0;
   for (const x of xs) for (const f of x.idx) if (f >= features) features = f + 1;
-  const rowOf = new Int32Array(features).fill(-1);
-  let rows = 0;
-  for (const x of xs) for (const f of x.idx) if (rowOf[f] === -1 && wordLevel(f)) rowOf[f] = rows++;
   const C = classes;
-  const m = new Float32Array(rows * C);
+  // The class sums of each word-level feature, kept sparse: most words occur in a few classes only, so
+  // scoring an example visits its features' classes, not all C per feature (a third of the work on
+  // CLINC150). Feature `f`'s classes and sums are `classOf` / `sum` [`start[f]`, `start[f + 1]`);
+  // character n-grams have none. Occurrences are grouped by feature (counting sort) in example order,
+  // then summed per class in float32 in that order: the sums a dense feature-by-class matrix held, and
+  // leaving out its zeros changes no score.
+  const word = Uint8Array.from({ length: features }, (_, f) => (wordLevel(f) ? 1 : 0));
+  const count = new Int32Array(features + 1);
+  for (const x of xs) for (const f of x.idx) if (word[f]) count[f + 1]!++;
+  for (let f = 0; f < features; f++) count[f + 1]! += count[f]!;
+  const occClass = new Int32Array(count[features]!);
+  const occMass = new Float32Array(count[features]!);
+  const fill = count.slice(0, features);
   xs.forEach((x, i) => {
     for (let j = 0; j < x.idx.length; j++) {
-      const r = rowOf[x.idx[j]!]!;
-      if (r >= 0) m[r * C + ys[i]!] = m[r * C + ys[i]!]! + x.val[j]!;
+      const f = x.idx[j]!;
+      if (!word[f]) continue;
+      const o = fill[f]!++;
+      occClass[o] = ys[i]!;
+      occMass[o] = x.val[j]!;
     }
   });
+  const start = new Int32Array(features + 1);
+  const seenClass: number[] = [];
+  const seenSum: number[] = [];
+  // Feature values are positive, so a zero sum marks a class not seen yet with this feature.
+  const mass = new Float32Array(C);
+  const touched: number[] = [];
+  for (let f = 0; f < features; f++) {
+    for (let o = count[f]!; o < count[f + 1]!; o++) {
+      const c = occClass[o]!;
+      if (mass[c] === 0) touched.push(c);
+      mass[c] = mass[c]! + occMass[o]!;
+    }
+    for (const c of touched) {
+      seenClass.push(c);
+      seenSum.push(mass[c]!);
+      mass[c] = 0;
+    }
+    touched.length = 0;
+    start[f + 1] = seenClass.length;
+  }
+  const classOf = Int32Array.from(seenClass);
+  const sum = Float32Array.from(seenSum);
   const scores = new Float32Array(C);
   return xs.map((x) => {
     scores.fill(0);
     for (let j = 0; j < x.idx.length; j++) {
-      const r = rowOf[x.idx[j]!]!;
-      if (r < 0) continue;
-      const base = r * C;
+      const f = x.idx[j]!;
       const v = x.val[j]!;
-      for (let c = 0; c < C; c++) scores[c] = scores[c]! + m[base + c]! * v;
+      for (let o = start[f]!; o < start[f + 1]!; o++)
+        scores[classOf[o]!] = scores[classOf[o]!]! + sum[o]! * v;
     }
     return topK(scores, k);
   });
