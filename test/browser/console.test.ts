@@ -208,6 +208,9 @@ describe.skipIf(!haveChromium)('operator console (Chromium)', () => {
     const top = result.locator('.candidates li').first();
     expect(await top.getByRole('meter').getAttribute('aria-valuenow')).toMatch(/^\d+$/);
     expect(await top.locator('.cand-answer').textContent()).toContain('Monday to Saturday');
+    expect(await result.locator('.thresholds').textContent()).toMatch(
+      /^Out of scope below 0\.\d{3}, direct answer from/,
+    );
     await page.screenshot({ path: artifactPath('console-kb-try.png') });
   });
 

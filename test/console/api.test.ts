@@ -310,6 +310,8 @@ describe('console API', () => {
     expect(tried.json.decision).toBe('answer');
     expect(tried.json.candidates[0]).toMatchObject({ id: 'opening-hours' });
     expect(tried.json.candidates[0].confidence).toBeGreaterThan(0.5);
+    expect(tried.json.thresholds.scope).toBeLessThanOrEqual(tried.json.thresholds.answer);
+    expect(tried.json.thresholds.source).toMatch(/fold CV, .* oosShare 0\.2/);
     const entries = (await call('/console/api/kb?q=open', { session: admin })).json.entries;
     expect(entries.some((e: { id: string }) => e.id === 'opening-hours')).toBe(true);
     expect((await call('/console/api/kb/try', { session: admin, body: { text: '' } })).status).toBe(400);

@@ -334,9 +334,13 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOpti
       const ranked = matcher.rank(b.data.text, { k: 5 });
       const d = decide(ranked, matcher.thresholds);
       const byId = new Map(kb.entries.map((e) => [e.id, e]));
+      const { scope, answer, source } = matcher.thresholds;
       return {
         language: ranked.language,
         decision: d.kind,
+        // What the decision rests on, so an operator can see why a question was declined and whether
+        // the KB's outOfScope setting is the one they meant.
+        thresholds: { scope, answer, source },
         candidates: ranked.candidates.slice(0, 5).map((c) => ({
           id: c.id,
           confidence: c.confidence,

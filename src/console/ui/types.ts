@@ -92,6 +92,8 @@ export interface KbTry {
   language: string | null;
   /** The matcher's decision: a word (`answer`, `choose`, `out_of_scope`) or an object with a `kind`. */
   decision: unknown;
+  /** The thresholds the decision used and where they came from (the KB's out-of-scope setting). */
+  thresholds?: { scope: number; answer: number; source: string };
   candidates: KbCandidate[];
 }
 

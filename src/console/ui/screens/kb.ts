@@ -166,6 +166,13 @@ function TryQuestion() {
                   ),
                 )
               : h('p', { key: 'n', class: 'muted' }, 'No candidate.'),
+            result.thresholds
+              ? h(
+                  'p',
+                  { key: 't', class: 'muted thresholds' },
+                  `Out of scope below ${result.thresholds.scope.toFixed(3)}, direct answer from ${result.thresholds.answer.toFixed(3)} (${result.thresholds.source}).`,
+                )
+              : null,
           ]
         : null,
     ),
