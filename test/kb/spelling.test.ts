@@ -39,6 +39,24 @@ describe('spelling correction of unknown words', () => {
     expect(corrector.correct('weather')).toBeUndefined();
   });
 
+  it('reads a contraction typed without its apostrophe as the contraction, not as a nearer word', () => {
+    const vocabulary = counted(['want', 'want', 'want', "won't", 'rent', "aren't", 'there', "they're"]);
+    const c = new SpellingCorrector(vocabulary);
+    expect(c.correct('wont')).toBe("won't"); // not "want": that would turn "my card wont work" around
+    expect(c.correct('arent')).toBe("aren't");
+    expect(c.correct('theyre')).toBe("they're");
+  });
+
+  it('does not turn other real words into the KB’s: the first letter stays, and short words are left out', () => {
+    const c = new SpellingCorrector(counted(['like', 'soon', 'hair', 'age', 'may', 'are']));
+    expect(c.correct('bike')).toBeUndefined();
+    expect(c.correct('moon')).toBeUndefined();
+    expect(c.correct('chair')).toBeUndefined();
+    expect(c.correct('page')).toBeUndefined();
+    expect(c.correct('mayo')).toBeUndefined(); // "may" is too short to correct into
+    expect(c.correct('fare')).toBeUndefined();
+  });
+
   it('prefers the closest word, then the most used, then the first in alphabetical order', () => {
     // "balancs" is one edit from "balance" and from "balances": both used once → alphabetical.
     expect(corrector.correct('balancs')).toBe('balance');
@@ -69,5 +87,17 @@ describe('spelling correction of unknown words', () => {
     expect(typo.unknownWords).toBe(0);
     expect(Array.from(typo.vector.idx)).toEqual(Array.from(right.vector.idx));
     expect(off.featurise('i want to retrun my order', 'en').unknownWords).toBeCloseTo(1 / 6);
+  });
+
+  it('corrects into a function word on a sparse KB, where function words are not features of their own', () => {
+    const texts = ['what do you sell', 'i want a bike', 'what time do you open'].map((text) => ({
+      text,
+      language: 'en',
+    }));
+    const sparse = new FeatureSpace(texts, { ...DEFAULT_FEATURES, functionWordsInBigramsOnly: true });
+    const typo = sparse.featurise('waht do you sell', 'en');
+    expect(Array.from(typo.vector.idx)).toEqual(
+      Array.from(sparse.featurise('what do you sell', 'en').vector.idx),
+    );
   });
 });

@@ -160,17 +160,20 @@ export class FeatureSpace {
 
   /**
    * One corrector per language, over the distinct words of the training texts (the token cache holds
-   * exactly those at this point), each counted by its stem's document frequency.
+   * exactly those at this point), each counted by its stem's document frequency. Function words that
+   * keep only their bigrams (a sparse KB) are in it too, as the most frequent words, so that "waht"
+   * becomes "what" and not "want".
    */
   private learnSpelling(df: Int32Array): void {
     const words = new Map<string, Map<string, number>>();
     for (const [key, t] of this.tokens) {
-      if (!this.isKnownWord(t)) continue;
+      const functionWord = t.word === FUNCTION_WORD;
+      if (!functionWord && !this.isKnownWord(t)) continue;
       const cut = key.indexOf('\u0000');
       const language = key.slice(0, cut);
       let list = words.get(language);
       if (!list) words.set(language, (list = new Map()));
-      list.set(key.slice(cut + 1), df[t.word]!);
+      list.set(key.slice(cut + 1), functionWord ? Number.MAX_SAFE_INTEGER : df[t.word]!);
     }
     for (const [language, list] of words) this.spelling.set(language, new SpellingCorrector(list));
   }
@@ -185,7 +188,7 @@ export class FeatureSpace {
       const fixed = this.spelling.get(language)?.correct(token);
       if (fixed !== undefined) {
         const c = this.token(fixed, language, false);
-        if (this.isKnownWord(c)) return this.remember(key, c, learn);
+        if (this.isKnownWord(c) || c.word === FUNCTION_WORD) return this.remember(key, c, learn);
       }
     }
     return this.remember(key, t, learn);

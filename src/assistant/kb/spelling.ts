@@ -6,9 +6,16 @@
  * sides, as in SymSpell), confirmed by the optimal-string-alignment distance (insertions, deletions,
  * substitutions, adjacent transpositions). The closest known word wins, then the most frequent, then the
  * first in alphabetical order, so a correction is deterministic. Learned from the KB at load time only.
+ *
+ * The KB's vocabulary is not a dictionary: most words a message has and the KB lacks are real words,
+ * not typos ("bike" is one letter from "like", "moon" from "soon"). So a correction must also keep the
+ * first letter (typos there are rare; "chair" → "hair", "page" → "age" are not typos), and neither
+ * word may be shorter than four letters. A word written without its apostrophe ("wont", "arent") is
+ * read as the KB's contraction ("won't", "aren't") before anything else, never as the nearest other
+ * word ("want", "rent"): that would turn a negation into its opposite.
  */
 
-/** Words shorter than this are left alone: at three letters, one edit reaches too many other words. */
+/** Words shorter than this are neither corrected nor corrected into: one edit reaches too much. */
 export const MIN_CORRECTED_LENGTH = 4;
 
 /**
@@ -27,7 +34,7 @@ export class SpellingCorrector {
   constructor(words: ReadonlyMap<string, number>) {
     for (const [w, count] of words) {
       this.counts.set(w, count);
-      if (w.length < MIN_CORRECTED_LENGTH - 1 || /\d/.test(w)) continue;
+      if (w.length < MIN_CORRECTED_LENGTH || /\d/.test(w)) continue;
       for (const d of deletes(w, MAX_EDITS)) {
         const list = this.index.get(d);
         if (!list) this.index.set(d, [w]);
@@ -41,28 +48,33 @@ export class SpellingCorrector {
     return this.counts.has(word);
   }
 
-  /** The known word closest to an unknown `word`, or undefined (too short, digits, nothing close). */
+  /**
+   * The known word closest to an unknown `word`, or undefined (too short, digits, nothing close with
+   * the same first letter).
+   */
   correct(word: string): string | undefined {
     if (word.length < MIN_CORRECTED_LENGTH || /\d/.test(word) || this.counts.has(word)) return undefined;
     const limit = MAX_EDITS;
     let best: string | undefined;
-    let bestDistance = limit + 1;
+    // Rank of a candidate, lowest best: a contraction written without its apostrophe, then by distance.
+    let bestRank = Infinity;
     let bestCount = 0;
     const seen = new Set<string>();
     for (const d of deletes(word, limit)) {
       for (const candidate of this.index.get(d) ?? []) {
         if (seen.has(candidate)) continue;
         seen.add(candidate);
-        if (Math.abs(candidate.length - word.length) > limit) continue;
-        const distance = osaDistance(word, candidate, limit);
+        if (candidate[0] !== word[0] || Math.abs(candidate.length - word.length) > limit) continue;
+        const apostrophe = candidate.includes("'") && candidate.replaceAll("'", '') === word;
+        const distance = apostrophe ? 0 : osaDistance(word, candidate, limit);
         if (distance > limit) continue;
         const count = this.counts.get(candidate)!;
         if (
-          distance < bestDistance ||
-          (distance === bestDistance && (count > bestCount || (count === bestCount && candidate < best!)))
+          distance < bestRank ||
+          (distance === bestRank && (count > bestCount || (count === bestCount && candidate < best!)))
         ) {
           best = candidate;
-          bestDistance = distance;
+          bestRank = distance;
           bestCount = count;
         }
       }
