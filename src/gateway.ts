@@ -316,7 +316,11 @@ export class Gateway {
     try {
       this.kbSource = new KbSource(
         this.config.PASSERELLE_KB ?? SAMPLE_KB,
-        (kb) => buildMatcher(kb, matcherOptionsFor(kb)),
+        (kb) => {
+          const matcher = buildMatcher(kb, matcherOptionsFor(kb));
+          for (const warning of matcher.warnings) this.logger.warn({ kb: kb.source }, warning);
+          return matcher;
+        },
         this.logger,
       );
     } catch (err) {

@@ -125,6 +125,7 @@ export function registerKb(program: Command, io: KbIo = consoleIo): void {
           new Set(base.entries.map((e) => e.id)),
         );
         const matcher = buildMatcher(base, { ...matcherOptionsFor(base), seed });
+        for (const warning of matcher.warnings) io.err(`warning: ${warning}`);
         const metrics = evaluate(matcher, queries);
         io.out(opts.json ? JSON.stringify(metrics) : renderMetrics(metrics));
       } catch (err) {

@@ -117,4 +117,44 @@ describe('passerelle kb eval', () => {
     expect(both.code).toBe(2);
     expect(both.err).toBe('--oos-share and --min-oos-recall: expected one of them, not both');
   });
+
+  it('warns on stderr, and still evaluates, when the KB has no out-of-scope examples in its languages', async () => {
+    const kb = join(mkdtempSync(join(tmpdir(), 'passerelle-kb-de-')), 'kb.json');
+    const entry = (id: string, questions: string[]) => ({ id, questions, answer: id });
+    writeFileSync(
+      kb,
+      JSON.stringify({
+        language: 'de',
+        entries: [
+          entry('zeiten', [
+            'wann haben sie geöffnet',
+            'wie sind die öffnungszeiten',
+            'sind sie sonntags offen',
+            'bis wann offen',
+          ]),
+          entry('lieferung', [
+            'liefern sie nach hause',
+            'wie lange dauert die lieferung',
+            'was kostet der versand',
+            'liefern sie ins ausland',
+          ]),
+          entry('zahlung', [
+            'kann ich mit karte zahlen',
+            'nehmen sie bargeld',
+            'zahlung mit paypal',
+            'welche zahlungsarten gibt es',
+          ]),
+        ],
+      }),
+    );
+    const r = await kbEval(
+      '--kb',
+      kb,
+      '--queries',
+      queries(['{"text":"liefern sie nach berlin","expected":"lieferung"}']),
+    );
+    expect(r.code).toBeUndefined();
+    expect(r.err).toMatch(/^warning: no out-of-scope examples in the KB's languages/);
+    expect(r.out).toMatch(/in-scope accuracy/);
+  });
 });

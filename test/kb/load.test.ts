@@ -126,12 +126,36 @@ describe('knowledge base loading', () => {
     ]);
     writeFileSync(json, JSON.stringify({ outOfScope: { share: 1.5 }, entries }));
     expect(problems(() => loadKnowledgeBase(json))[0]).toMatch(
-      /kb\.json: outOfScope\.share: expected the expected share of out-of-scope messages: a number between 0 and 1/,
+      /kb\.json: outOfScope\.share: expected the share of off-topic traffic: a number between 0 and 1 \(exclusive\)$/,
     );
     writeFileSync(join(d, 'kb.yaml'), 'outOfScope:\n  minRecal: 0.6\n');
     expect(problems(() => loadKnowledgeBase(d))[0]).toMatch(/kb\.yaml: outOfScope: .*minRecal/);
     writeFileSync(join(d, 'kb.yaml'), 'language: english\n');
     expect(problems(() => loadKnowledgeBase(d))[0]).toMatch(/kb\.yaml: language: expected a language code/);
+    // A misspelt or misplaced setting is an error, not silently ignored.
+    writeFileSync(join(d, 'kb.yaml'), 'outofscope:\n  minRecall: 0.6\n');
+    expect(problems(() => loadKnowledgeBase(d))[0]).toMatch(/kb\.yaml: \(root\): .*outofscope/);
+    writeFileSync(join(d, 'kb.yaml'), 'minRecall: 0.6\n');
+    expect(problems(() => loadKnowledgeBase(d))[0]).toMatch(/kb\.yaml: \(root\): .*minRecall/);
+    writeFileSync(json, JSON.stringify({ outofscope: { share: 0.1 }, entries }));
+    expect(problems(() => loadKnowledgeBase(json))[0]).toMatch(/kb\.json: \(root\): .*outofscope/);
+    writeFileSync(json, JSON.stringify({ outOfScope: { examples: ['tell me a joke', ''] }, entries }));
+    expect(problems(() => loadKnowledgeBase(json))[0]).toMatch(
+      /kb\.json: outOfScope\.examples\.1: expected non-empty examples/,
+    );
+    writeFileSync(json, JSON.stringify({ outOfScope: { examples: 'tell me a joke' }, entries }));
+    expect(problems(() => loadKnowledgeBase(json))[0]).toMatch(/outOfScope\.examples: expected a list/);
+    writeFileSync(
+      json,
+      JSON.stringify({ outOfScope: { minRecall: 0.5, examples: ['tell me a joke'] }, entries }),
+    );
+    expect(loadKnowledgeBase(json).outOfScope).toEqual({ minRecall: 0.5, examples: ['tell me a joke'] });
+    // Keys left empty count as absent, as before.
+    writeFileSync(join(d, 'kb.yaml'), 'business:\nlanguage:\noutOfScope:\n');
+    expect(loadKnowledgeBase(d)).toMatchObject({ language: 'en' });
+    expect(loadKnowledgeBase(d).business).toBeUndefined();
+    writeFileSync(json, JSON.stringify({ $schema: './kb.schema.json', entries }));
+    expect(loadKnowledgeBase(json).entries).toHaveLength(1);
   });
 
   it('explains a missing path, an empty folder and invalid JSON', () => {

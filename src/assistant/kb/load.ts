@@ -113,7 +113,11 @@ function loadFolder(dir: string): Partial {
 }
 
 /** The KB-wide settings that were given (absent keys stay absent). */
-function meta(data: { business?: string; language?: string; outOfScope?: OutOfScopeSetting }) {
+function meta(data: {
+  business?: string | null;
+  language?: string | null;
+  outOfScope?: OutOfScopeSetting | null;
+}) {
   return {
     ...(data.business ? { business: data.business } : {}),
     ...(data.language ? { language: data.language } : {}),

@@ -41,7 +41,12 @@ export interface MatcherOptions {
    * `DEFAULT_THRESHOLDS`, for tests and experiments only).
    */
   calibration?:
-    false | (Partial<Omit<CalibrationOptions, 'outOfScope'>> & { outOfScope?: readonly OosText[] });
+    | false
+    | (Partial<Omit<CalibrationOptions, 'outOfScope'>> & {
+        outOfScope?: readonly OosText[];
+        /** Out-of-scope examples added to the built-in ones (the KB's own `outOfScope.examples`). */
+        moreOutOfScope?: readonly string[];
+      });
 }
 
 /**
@@ -50,12 +55,13 @@ export interface MatcherOptions {
  */
 export function matcherOptionsFor(kb: {
   language: string;
-  outOfScope?: { share?: number; minRecall?: number };
+  outOfScope?: { share?: number; minRecall?: number; examples?: readonly string[] } | null;
 }): MatcherOptions {
   const o = kb.outOfScope;
   const calibration = {
-    ...(o?.share !== undefined && { oosShare: o.share }),
-    ...(o?.minRecall !== undefined && { minOosRecall: o.minRecall }),
+    ...(o?.share != null && { oosShare: o.share }),
+    ...(o?.minRecall != null && { minOosRecall: o.minRecall }),
+    ...(o?.examples?.length && { moreOutOfScope: o.examples }),
   };
   return { defaultLanguage: kb.language, ...(Object.keys(calibration).length && { calibration }) };
 }
@@ -84,6 +90,11 @@ export interface Matcher {
   readonly thresholds: Thresholds;
   readonly languages: readonly string[];
   readonly stats: MatcherStats;
+  /**
+   * What an operator should know about this KB's matcher, e.g. that nothing can be declined as out of
+   * scope for lack of out-of-scope examples in its languages. Logged when the KB is loaded.
+   */
+  readonly warnings: readonly string[];
   /** What the thresholds rest on, when calibrated: held-out estimates and every held-out point. */
   readonly calibration?: HeldOutSummary & { points: readonly HeldOutPoint[] };
 }
@@ -105,19 +116,42 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
 
   let calibration: Calibration | undefined;
   let uncalibrated = DEFAULT_THRESHOLDS.source;
+  const warnings: string[] = [];
   const c0 = performance.now();
   if (opts.calibration !== false) {
     const settings = { ...DEFAULT_CALIBRATION, seed, ...opts.calibration };
-    const outOfScope = (opts.calibration?.outOfScope ?? builtInOutOfScope(languages)).map((o) =>
+    const detect = new LanguageDetector(languages);
+    const given = opts.calibration?.outOfScope ?? [
+      ...builtInOutOfScope(languages),
+      ...(opts.calibration?.moreOutOfScope ?? []).map((text) => ({
+        text,
+        language: detect.detect(text).language,
+      })),
+    ];
+    const outOfScope = given.map((o) =>
       typeof o === 'string'
         ? { text: o, language: defaultLanguage }
         : { text: o.text, language: o.language ?? defaultLanguage },
     );
     const heldOut = crossValidate(questions, kb.entries.length, { ...settings, outOfScope }, model);
     const inScope = heldOut.filter((h) => h.expected !== null).length;
-    if (inScope >= MIN_HELD_OUT) calibration = calibrate(heldOut, settings);
-    else
+    if (inScope >= MIN_HELD_OUT) {
+      calibration = calibrate(heldOut, settings);
+      if (!outOfScope.length)
+        warnings.push(
+          `no out-of-scope examples in the KB's languages (${languages.join(', ')}; built in: ${Object.keys(GENERIC_OUT_OF_SCOPE).join(', ')}): nothing will be declined as out of scope. Add some off-topic questions as outOfScope.examples`,
+        );
+      else if (calibration.thresholds.source.includes('not reachable'))
+        warnings.push(
+          `outOfScope.minRecall ${settings.minOosRecall} cannot be shown with ${new Set(outOfScope.map((o) => o.text)).size} out-of-scope examples: every one of them is declined. Add more as outOfScope.examples, or lower the floor`,
+        );
+    } else {
       uncalibrated = `default: ${inScope} held-out questions, too few to calibrate (needs ${MIN_HELD_OUT})`;
+      if (settings.minOosRecall !== undefined || opts.calibration?.oosShare !== undefined)
+        warnings.push(
+          `the outOfScope setting is not used: ${inScope} held-out questions are too few to calibrate (needs ${MIN_HELD_OUT}); fixed default thresholds apply`,
+        );
+    }
   }
   const calibrationMs = performance.now() - c0;
 
@@ -133,6 +167,7 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
   return {
     thresholds: calibration?.thresholds ?? { ...DEFAULT_THRESHOLDS, source: uncalibrated },
     languages,
+    warnings,
     calibration: calibration && { ...calibration.heldOut, points: calibration.points },
     stats: {
       buildMs,

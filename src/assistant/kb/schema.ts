@@ -25,19 +25,29 @@ export type KbEntry = z.infer<typeof KbEntrySchema>;
 
 const share = (what: string) =>
   z
-    .number({ message: `expected ${what}: a number between 0 and 1` })
+    .number({ message: `expected ${what}: a number between 0 and 1 (exclusive)` })
     .gt(0, `expected ${what}: a number between 0 and 1 (exclusive)`)
     .lt(1, `expected ${what}: a number between 0 and 1 (exclusive)`);
 
 /**
  * How strictly the offline assistant declines messages as out of scope (docs/kb-matcher.md,
  * "Thresholds"): either the expected `share` of off-topic messages in the traffic (default 0.2), or a
- * floor, `minRecall`, on the share of off-topic messages that must be declined.
+ * floor, `minRecall`, on the share of off-topic messages that must be declined; and off-topic
+ * `examples` of the business's own.
  */
 export const OutOfScopeSchema = z
   .object({
-    share: share('the expected share of out-of-scope messages').optional(),
-    minRecall: share('the share of out-of-scope messages to decline at least').optional(),
+    share: share('the share of off-topic traffic').optional(),
+    minRecall: share('the least share of off-topic messages to decline').optional(),
+    /**
+     * Off-topic questions in the KB's languages, added to the built-in ones (which exist for en, fr,
+     * es and pt only): the out-of-scope decision is calibrated on them.
+     */
+    examples: z
+      .array(z.string().trim().min(1, 'expected non-empty examples'), {
+        message: 'expected a list of off-topic questions',
+      })
+      .optional(),
   })
   .strict()
   .refine((o) => o.share === undefined || o.minRecall === undefined, {
@@ -45,17 +55,25 @@ export const OutOfScopeSchema = z
   });
 export type OutOfScopeSetting = z.infer<typeof OutOfScopeSchema>;
 
-/** The KB-wide settings: top-level keys of a JSON/YAML KB, or a folder's `kb.yaml`. */
-export const KbMetaSchema = z.object({
-  business: z.string().optional(),
-  /** Language of answers without their own `language` (default `en`). */
-  language: lang.optional(),
-  outOfScope: OutOfScopeSchema.optional(),
-});
+/**
+ * The KB-wide settings: top-level keys of a JSON/YAML KB, or a folder's `kb.yaml`. A key left empty
+ * (YAML `business:`) counts as absent; an unknown key is an error, so that a misspelt setting
+ * (`outofscope:`) is not silently ignored.
+ */
+export const KbMetaSchema = z
+  .object({
+    business: z.string().nullish(),
+    /** Language of answers without their own `language` (default `en`). */
+    language: lang.nullish(),
+    outOfScope: OutOfScopeSchema.nullish(),
+  })
+  .strict();
 
 export const KbFileSchema = KbMetaSchema.extend({
+  /** An editor's JSON Schema reference, ignored. */
+  $schema: z.string().optional(),
   entries: z.array(z.unknown()).min(1, 'expected at least one entry'),
-});
+}).strict();
 
 /** A loaded, validated knowledge base. */
 export interface KnowledgeBase {
