@@ -96,4 +96,76 @@ describe('thresholds for a floor on out-of-scope recall', () => {
     const held = strict.calibration!;
     expect(held.oosRecall).toBeGreaterThanOrEqual(0.5);
   });
+
+  it('can decline messages at confidence 1: the threshold then goes above 1', () => {
+    const oos = Array.from({ length: 20 }, (_, s) => ({
+      confidence: 1,
+      correct: false,
+      oos: true,
+      sentence: s,
+    }));
+    const { thresholds, heldOut } = chooseThresholds([...inScope(), ...oos], {
+      ...DEFAULT_CALIBRATION,
+      minOosRecall: 0.5,
+    });
+    expect(thresholds.scope).toBeGreaterThan(1);
+    expect(heldOut.oosRecall).toBe(1);
+    expect(thresholds.answer).toBeGreaterThanOrEqual(thresholds.scope);
+  });
+
+  it('warns when nothing can be declined for lack of out-of-scope examples, and takes the KB’s own', () => {
+    // German has no built-in out-of-scope sentences.
+    const q = (id: string, questions: string[]) => ({ id, questions, answer: id, language: 'de' });
+    const kb = {
+      language: 'de',
+      entries: [
+        q('oeffnungszeiten', [
+          'wann haben sie geöffnet',
+          'wie sind die öffnungszeiten',
+          'sind sie am sonntag offen',
+          'bis wann ist heute offen',
+        ]),
+        q('lieferung', [
+          'liefern sie nach hause',
+          'wie lange dauert die lieferung',
+          'was kostet der versand',
+          'liefern sie ins ausland',
+        ]),
+        q('rueckgabe', [
+          'kann ich etwas zurückgeben',
+          'wie funktioniert die rückgabe',
+          'ich möchte mein geld zurück',
+          'umtausch möglich',
+        ]),
+        q('zahlung', [
+          'kann ich mit karte zahlen',
+          'nehmen sie bargeld',
+          'zahlung mit paypal',
+          'welche zahlungsarten gibt es',
+        ]),
+        q('reparatur', [
+          'reparieren sie fahrräder',
+          'mein rad ist kaputt',
+          'platten reifen flicken',
+          'was kostet eine reparatur',
+        ]),
+      ],
+    };
+    const bare = buildMatcher(kb, matcherOptionsFor(kb));
+    expect(bare.warnings.join()).toMatch(
+      /no out-of-scope examples in the KB's languages \(de; built in: en, fr, es, pt\)/,
+    );
+    const examples = [
+      'wer gewinnt die wahl',
+      'schreib mir ein gedicht',
+      'wie hoch ist der mount everest',
+      'erzähl mir einen witz',
+      'was ist die hauptstadt von peru',
+    ];
+    const withOwn = { ...kb, outOfScope: { examples } };
+    const own = buildMatcher(withOwn, matcherOptionsFor(withOwn));
+    expect(own.warnings).toEqual([]);
+    expect(own.thresholds.source).toMatch(/ \d+ out-of-scope held-out messages/);
+    expect(own.calibration!.outOfScope).toBeGreaterThan(0);
+  });
 });

@@ -195,6 +195,17 @@ export function chooseThresholds(
 
 type Point = HeldOutPoint;
 
+/**
+ * The confidence just above point `i` in a sorted sweep. After the last point it is 1, or 2 when that
+ * point is at 1 itself: `decide()` declines below the threshold, so declining a message at confidence 1
+ * takes a threshold above 1.
+ */
+function nextAbove(sorted: readonly Point[], i: number): number {
+  const next = sorted[i + 1];
+  if (next) return next.confidence;
+  return sorted[i]!.confidence < 1 ? 1 : 2;
+}
+
 /** Sweeps every distinct confidence as a threshold; ties resolve to the middle of the best plateau. */
 function bestScope(points: readonly Point[], wIn: number, wOos: number) {
   const sorted = [...points].sort((a, b) => a.confidence - b.confidence);
@@ -210,7 +221,7 @@ function bestScope(points: readonly Point[], wIn: number, wOos: number) {
     const p = sorted[i]!;
     if (p.oos) oosBelow++;
     else if (p.correct) correctAbove--;
-    const next = sorted[i + 1]?.confidence ?? 1;
+    const next = nextAbove(sorted, i);
     if (next === p.confidence) continue;
     const value = correctAbove * wIn + oosBelow * wOos;
     if (value > bestValue + 1e-12) {
@@ -254,7 +265,7 @@ function floorScope(points: readonly Point[], floor: number) {
     const p = sorted[i]!;
     if (p.oos) oosBelow++;
     else if (p.correct) correctAbove--;
-    const next = sorted[i + 1]?.confidence ?? 1;
+    const next = nextAbove(sorted, i);
     if (next === p.confidence) continue;
     // The recall of sentences, as a fraction of `sentences` (every sentence weighs the same).
     if (wilsonLower((oosBelow / oos) * sentences, sentences) >= floor) return at(p.confidence, next, true);
