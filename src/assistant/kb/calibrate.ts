@@ -206,30 +206,46 @@ function nextAbove(sorted: readonly Point[], i: number): number {
   return sorted[i]!.confidence < 1 ? 1 : 2;
 }
 
-/** Sweeps every distinct confidence as a threshold; ties resolve to the middle of the best plateau. */
-function bestScope(points: readonly Point[], wIn: number, wOos: number) {
-  const sorted = [...points].sort((a, b) => a.confidence - b.confidence);
-  // Threshold below everything: every message answered.
+/**
+ * The thresholds worth trying, lowest first: below every point, then just above each distinct
+ * confidence (`from`, with `to` the next confidence up: any threshold in between declines the same
+ * messages). With each, the counts at that threshold: right in-scope answers kept, out-of-scope
+ * messages declined.
+ */
+function* sweep(sorted: readonly Point[]) {
   let correctAbove = sorted.filter((p) => !p.oos && p.correct).length;
   let oosBelow = 0;
-  const inScope = sorted.filter((p) => !p.oos).length;
-  const oos = sorted.length - inScope;
-  const stats = () => ({ accuracy: correctAbove / (inScope || 1), recall: oosBelow / (oos || 1) });
-  let bestValue = correctAbove * wIn;
-  let best = { from: 0, to: sorted[0]?.confidence ?? 0, ...stats() };
+  yield { from: 0, to: sorted[0]?.confidence ?? 0, correctAbove, oosBelow };
   for (let i = 0; i < sorted.length; i++) {
     const p = sorted[i]!;
     if (p.oos) oosBelow++;
     else if (p.correct) correctAbove--;
     const next = nextAbove(sorted, i);
-    if (next === p.confidence) continue;
-    const value = correctAbove * wIn + oosBelow * wOos;
+    if (next !== p.confidence) yield { from: p.confidence, to: next, correctAbove, oosBelow };
+  }
+}
+
+/** Counts of held-out messages, and the sweep over them sorted by confidence. */
+function sorted(points: readonly Point[]) {
+  const list = [...points].sort((a, b) => a.confidence - b.confidence);
+  const inScope = list.filter((p) => !p.oos).length;
+  return { list, inScope, oos: list.length - inScope };
+}
+
+/** Sweeps every distinct confidence as a threshold; ties resolve to the middle of the best plateau. */
+function bestScope(points: readonly Point[], wIn: number, wOos: number) {
+  const { list, inScope, oos } = sorted(points);
+  let best: { from: number; to: number; accuracy: number; recall: number } | undefined;
+  let bestValue = -Infinity;
+  for (const t of sweep(list)) {
+    const value = t.correctAbove * wIn + t.oosBelow * wOos;
     if (value > bestValue + 1e-12) {
       bestValue = value;
-      best = { from: p.confidence, to: next, ...stats() };
-    } else if (Math.abs(value - bestValue) <= 1e-12 && best.to === p.confidence) best.to = next;
+      const accuracy = t.correctAbove / (inScope || 1);
+      best = { from: t.from, to: t.to, accuracy, recall: t.oosBelow / (oos || 1) };
+    } else if (Math.abs(value - bestValue) <= 1e-12 && best!.to === t.from) best!.to = t.to;
   }
-  return { threshold: (best.from + best.to) / 2, accuracy: best.accuracy, recall: best.recall };
+  return { threshold: (best!.from + best!.to) / 2, accuracy: best!.accuracy, recall: best!.recall };
 }
 
 /** One-sided lower confidence bound of a proportion (Wilson score interval), z = 1.645 for 95%. */
@@ -248,30 +264,21 @@ export function wilsonLower(successes: number, n: number, z = 1.645): number {
  * bound (too few sentences for the floor), the threshold declines them all and `reached` is false.
  */
 function floorScope(points: readonly Point[], floor: number) {
-  const sorted = [...points].sort((a, b) => a.confidence - b.confidence);
-  const inScope = sorted.filter((p) => !p.oos).length;
-  const oos = sorted.length - inScope;
-  const sentences = new Set(sorted.filter((p) => p.oos).map((p, i) => p.sentence ?? -1 - i)).size;
-  let correctAbove = sorted.filter((p) => !p.oos && p.correct).length;
-  let oosBelow = 0;
-  const at = (from: number, to: number, reached: boolean) => ({
-    threshold: (from + to) / 2,
-    accuracy: correctAbove / (inScope || 1),
-    recall: oosBelow / (oos || 1),
-    reached,
-  });
-  if (wilsonLower(0, sentences) >= floor) return at(0, sorted[0]?.confidence ?? 0, true);
-  for (let i = 0; i < sorted.length; i++) {
-    const p = sorted[i]!;
-    if (p.oos) oosBelow++;
-    else if (p.correct) correctAbove--;
-    const next = nextAbove(sorted, i);
-    if (next === p.confidence) continue;
+  const { list, inScope, oos } = sorted(points);
+  const sentences = new Set(list.filter((p) => p.oos).map((p, i) => p.sentence ?? -1 - i)).size;
+  let last;
+  for (const t of sweep(list)) {
+    last = {
+      threshold: (t.from + t.to) / 2,
+      accuracy: t.correctAbove / (inScope || 1),
+      recall: t.oosBelow / (oos || 1),
+      reached: true,
+    };
     // The recall of sentences, as a fraction of `sentences` (every sentence weighs the same).
-    if (wilsonLower((oosBelow / oos) * sentences, sentences) >= floor) return at(p.confidence, next, true);
-    if (oosBelow === oos) return at(p.confidence, next, false);
+    if (wilsonLower((t.oosBelow / oos) * sentences, sentences) >= floor) return last;
+    if (t.oosBelow === oos) break;
   }
-  return at(1, 1, false);
+  return { ...last!, reached: false };
 }
 
 /** The lowest threshold >= `scope` whose answered held-out messages are right `target` of the time. */

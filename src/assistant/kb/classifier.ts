@@ -1,4 +1,5 @@
 import type { SparseVector } from './features.ts';
+import { classSums } from './neighbours.ts';
 import { Random } from './random.ts';
 
 /**
@@ -250,52 +251,20 @@ export class NaiveBayesModel {
     const C = classes;
     const total = new Float64Array(C);
     const size = new Float64Array(C);
-    // Occurrences grouped by feature (counting sort), then merged per class within each feature.
-    const count = new Int32Array(features + 1);
     xs.forEach((x, i) => {
       size[ys[i]!]!++;
-      for (let j = 0; j < x.idx.length; j++) {
-        count[x.idx[j]! + 1]!++;
-        total[ys[i]!]! += x.val[j]!;
-      }
-    });
-    for (let f = 0; f < features; f++) count[f + 1]! += count[f]!;
-    const occClass = new Int32Array(count[features]!);
-    const occMass = new Float32Array(count[features]!);
-    const fill = count.slice(0, features);
-    xs.forEach((x, i) => {
-      for (let j = 0; j < x.idx.length; j++) {
-        const k = fill[x.idx[j]!]!++;
-        occClass[k] = ys[i]!;
-        occMass[k] = x.val[j]!;
-      }
+      for (let j = 0; j < x.idx.length; j++) total[ys[i]!]! += x.val[j]!;
     });
     const norm = Float64Array.from(total, (t) => Math.log(t + smoothing * features));
     this.unseen = Float64Array.from(norm, (n) => Math.log(smoothing) - n);
     const n = xs.length;
     this.prior = Float64Array.from(size, (s) => Math.log(s + smoothing) - Math.log(n + smoothing * C));
-    this.start = new Int32Array(features + 1);
-    const classOf: number[] = [];
-    const gain: number[] = [];
-    const mass = new Float64Array(C);
-    const touched: number[] = [];
-    for (let f = 0; f < features; f++) {
-      for (let k = count[f]!; k < count[f + 1]!; k++) {
-        const c = occClass[k]!;
-        if (mass[c] === 0) touched.push(c);
-        mass[c]! += occMass[k]!;
-      }
-      for (const c of touched) {
-        // log(mass + a) - log(total + aF), less the unseen value log(a) - log(total + aF).
-        classOf.push(c);
-        gain.push(Math.log(mass[c]! + smoothing) - Math.log(smoothing));
-        mass[c] = 0;
-      }
-      touched.length = 0;
-      this.start[f + 1] = classOf.length;
-    }
-    this.classOf = Int32Array.from(classOf);
-    this.gain = Float32Array.from(gain);
+    // Each (feature, class) pair seen in training: log(mass + a) - log(total + aF), less the unseen
+    // value log(a) - log(total + aF).
+    const { start, classOf, sum } = classSums(xs, ys, features, C, Float64Array);
+    this.start = start;
+    this.classOf = classOf;
+    this.gain = Float32Array.from(sum, (m) => Math.log(m + smoothing) - Math.log(smoothing));
   }
 
   /** Writes the class scores of `x` into `out` (length `classes`). */

@@ -7,6 +7,61 @@ import type { SparseVector } from './features.ts';
  * signal that a linear model's probabilities miss).
  */
 
+/**
+ * For each feature, the classes whose training examples have it and the sum of its values over them,
+ * kept sparse (most features occur in a few classes only): feature `f`'s classes and sums are
+ * `classOf` / `sum` [`start[f]`, `start[f + 1]`). Occurrences are grouped by feature with a counting
+ * sort (stable: in example order) and summed per class in that order, in the precision of `Sums`
+ * (`Float32Array` or `Float64Array`), so the result is exactly what a dense matrix summed the same way
+ * holds. Features `keep` rejects get no classes.
+ */
+export function classSums(
+  xs: readonly SparseVector[],
+  ys: ArrayLike<number>,
+  features: number,
+  classes: number,
+  Sums: Float32ArrayConstructor | Float64ArrayConstructor,
+  keep: (feature: number) => boolean = () => true,
+): { start: Int32Array; classOf: Int32Array; sum: Float64Array } {
+  const kept = Uint8Array.from({ length: features }, (_, f) => (keep(f) ? 1 : 0));
+  const count = new Int32Array(features + 1);
+  for (const x of xs) for (const f of x.idx) if (kept[f]) count[f + 1]!++;
+  for (let f = 0; f < features; f++) count[f + 1]! += count[f]!;
+  const occClass = new Int32Array(count[features]!);
+  const occValue = new Float32Array(count[features]!);
+  const fill = count.slice(0, features);
+  xs.forEach((x, i) => {
+    for (let j = 0; j < x.idx.length; j++) {
+      const f = x.idx[j]!;
+      if (!kept[f]) continue;
+      const o = fill[f]!++;
+      occClass[o] = ys[i]!;
+      occValue[o] = x.val[j]!;
+    }
+  });
+  const start = new Int32Array(features + 1);
+  const seenClass: number[] = [];
+  const seenSum: number[] = [];
+  // Feature values are positive, so a zero sum marks a class not seen yet with this feature.
+  const acc = new Sums(classes);
+  const touched: number[] = [];
+  for (let f = 0; f < features; f++) {
+    for (let o = count[f]!; o < count[f + 1]!; o++) {
+      const c = occClass[o]!;
+      if (acc[c] === 0) touched.push(c);
+      acc[c] = acc[c]! + occValue[o]!;
+    }
+    for (const c of touched) {
+      seenClass.push(c);
+      seenSum.push(acc[c]!);
+      acc[c] = 0;
+    }
+    touched.length = 0;
+    start[f + 1] = seenClass.length;
+  }
+  return { start, classOf: Int32Array.from(seenClass), sum: Float64Array.from(seenSum) };
+}
+
 /** Example indices grouped by class. */
 export function byClass(ys: ArrayLike<number>, classes: number): Int32Array[] {
   const lists: number[][] = Array.from({ length: classes }, () => []);
@@ -31,48 +86,9 @@ export function rivalsByCentroid(
   const C = classes;
   // The class sums of each word-level feature, kept sparse: most words occur in a few classes only, so
   // scoring an example visits its features' classes, not all C per feature (a third of the work on
-  // CLINC150). Feature `f`'s classes and sums are `classOf` / `sum` [`start[f]`, `start[f + 1]`);
-  // character n-grams have none. Occurrences are grouped by feature (counting sort) in example order,
-  // then summed per class in float32 in that order: the sums a dense feature-by-class matrix held, and
-  // leaving out its zeros changes no score.
-  const word = Uint8Array.from({ length: features }, (_, f) => (wordLevel(f) ? 1 : 0));
-  const count = new Int32Array(features + 1);
-  for (const x of xs) for (const f of x.idx) if (word[f]) count[f + 1]!++;
-  for (let f = 0; f < features; f++) count[f + 1]! += count[f]!;
-  const occClass = new Int32Array(count[features]!);
-  const occMass = new Float32Array(count[features]!);
-  const fill = count.slice(0, features);
-  xs.forEach((x, i) => {
-    for (let j = 0; j < x.idx.length; j++) {
-      const f = x.idx[j]!;
-      if (!word[f]) continue;
-      const o = fill[f]!++;
-      occClass[o] = ys[i]!;
-      occMass[o] = x.val[j]!;
-    }
-  });
-  const start = new Int32Array(features + 1);
-  const seenClass: number[] = [];
-  const seenSum: number[] = [];
-  // Feature values are positive, so a zero sum marks a class not seen yet with this feature.
-  const mass = new Float32Array(C);
-  const touched: number[] = [];
-  for (let f = 0; f < features; f++) {
-    for (let o = count[f]!; o < count[f + 1]!; o++) {
-      const c = occClass[o]!;
-      if (mass[c] === 0) touched.push(c);
-      mass[c] = mass[c]! + occMass[o]!;
-    }
-    for (const c of touched) {
-      seenClass.push(c);
-      seenSum.push(mass[c]!);
-      mass[c] = 0;
-    }
-    touched.length = 0;
-    start[f + 1] = seenClass.length;
-  }
-  const classOf = Int32Array.from(seenClass);
-  const sum = Float32Array.from(seenSum);
+  // CLINC150). Summed in float32, as the dense feature-by-class matrix this replaced: leaving out its
+  // zeros changes no score.
+  const { start, classOf, sum } = classSums(xs, ys, features, C, Float32Array, wordLevel);
   const scores = new Float32Array(C);
   return xs.map((x) => {
     scores.fill(0);
