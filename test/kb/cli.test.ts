@@ -119,30 +119,31 @@ describe('passerelle kb eval', () => {
   });
 
   it('warns on stderr, and still evaluates, when the KB has no out-of-scope examples in its languages', async () => {
-    const kb = join(mkdtempSync(join(tmpdir(), 'passerelle-kb-de-')), 'kb.json');
+    // Dutch has no built-in out-of-scope sentences.
+    const kb = join(mkdtempSync(join(tmpdir(), 'passerelle-kb-nl-')), 'kb.json');
     const entry = (id: string, questions: string[]) => ({ id, questions, answer: id });
     writeFileSync(
       kb,
       JSON.stringify({
-        language: 'de',
+        language: 'nl',
         entries: [
-          entry('zeiten', [
-            'wann haben sie geöffnet',
-            'wie sind die öffnungszeiten',
-            'sind sie sonntags offen',
-            'bis wann offen',
+          entry('openingstijden', [
+            'wanneer zijn jullie open',
+            'wat zijn de openingstijden',
+            'zijn jullie op zondag open',
+            'tot hoe laat open',
           ]),
-          entry('lieferung', [
-            'liefern sie nach hause',
-            'wie lange dauert die lieferung',
-            'was kostet der versand',
-            'liefern sie ins ausland',
+          entry('levering', [
+            'bezorgen jullie aan huis',
+            'hoe lang duurt de levering',
+            'wat kost de verzending',
+            'leveren jullie in het buitenland',
           ]),
-          entry('zahlung', [
-            'kann ich mit karte zahlen',
-            'nehmen sie bargeld',
-            'zahlung mit paypal',
-            'welche zahlungsarten gibt es',
+          entry('betaling', [
+            'kan ik met de kaart betalen',
+            'nemen jullie contant geld aan',
+            'betalen met paypal',
+            'welke betaalmethodes zijn er',
           ]),
         ],
       }),
@@ -151,10 +152,12 @@ describe('passerelle kb eval', () => {
       '--kb',
       kb,
       '--queries',
-      queries(['{"text":"liefern sie nach berlin","expected":"lieferung"}']),
+      queries(['{"text":"bezorgen jullie in utrecht","expected":"levering"}']),
     );
     expect(r.code).toBeUndefined();
-    expect(r.err).toMatch(/^warning: no out-of-scope examples in the KB's languages/);
+    expect(r.err).toMatch(
+      /^warning: no out-of-scope examples in the KB's languages \(nl; built in: en, fr, es, pt, de, it\)/,
+    );
     expect(r.out).toMatch(/in-scope accuracy/);
   });
 });

@@ -41,7 +41,7 @@ export const OutOfScopeSchema = z
     minRecall: share('the least share of off-topic messages to decline').optional(),
     /**
      * Off-topic questions in the KB's languages, added to the built-in ones (which exist for en, fr,
-     * es and pt only): the out-of-scope decision is calibrated on them.
+     * es, pt, de and it): the out-of-scope decision is calibrated on them.
      */
     examples: z
       .array(z.string().trim().min(1, 'expected non-empty examples'), {
