@@ -149,6 +149,10 @@ export const DEFAULT_ESCALATION_WORDS: readonly string[] = [
   'parler à un conseiller',
   'humano', 'persona', 'agente', 'hablar con alguien', 'hablar con una persona', 'hablar con un agente',
   'pessoa', 'atendente', 'falar com alguém', 'falar com uma pessoa', 'falar com um atendente',
+  'mensch', 'mitarbeiter', 'mit jemandem reden', 'mit jemandem sprechen', 'mit einem menschen sprechen',
+  'mit einem mitarbeiter sprechen',
+  'operatore', 'parla con qualcuno', 'parlare con qualcuno', 'parlare con una persona',
+  'parlare con un operatore',
 ];
 
 /** The offline assistant's "talk to a person" button (`HANDOFF_CHOICE` in `assistant/kb/assistant.ts`). */

@@ -1,3 +1,4 @@
+import { phrasesFor } from '../../src/assistant/kb/phrases.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKnowledgeBase, SAMPLE_KB } from '../../src/assistant/kb.ts';
 import { HANDOFF_CHOICE, KbAssistant } from '../../src/assistant/kb/assistant.ts';
@@ -79,5 +80,18 @@ describe('offline knowledge-base assistant', () => {
   it('asks for text when it receives media without a caption, and stays quiet on reactions', async () => {
     expect(text(await ask({ type: 'media', kind: 'audio', media: { id: '1' } }))).toMatch(/only read text/);
     expect(await ask({ type: 'reaction', messageId: 'x', emoji: '👍' })).toEqual([]);
+  });
+});
+
+describe('the assistant’s own phrases', () => {
+  it('exist in the six languages the matcher stems, with button labels WhatsApp accepts', () => {
+    for (const language of ['en', 'fr', 'es', 'pt', 'de', 'it']) {
+      const p = phrasesFor(language);
+      expect(p.language).toBe(language);
+      expect(p.decline).toContain('{business}');
+      expect(p.talkToPerson.length).toBeLessThanOrEqual(20);
+      expect(p.moreTopics.length).toBeLessThanOrEqual(20);
+    }
+    expect(phrasesFor('nl').language).toBe('en');
   });
 });

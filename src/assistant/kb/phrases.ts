@@ -1,6 +1,7 @@
 /**
  * What the offline assistant says in its own words (not from the knowledge base), in the sample KB's
- * languages. A message in another language gets the English phrases. Button labels stay within
+ * languages and German and Italian (which the matcher stems and has out-of-scope examples for). A
+ * message in another language gets the English phrases. Button labels stay within
  * WhatsApp's 20 characters (spec §2.2).
  */
 export interface Phrases {
@@ -55,6 +56,27 @@ const PHRASES: Record<string, Phrases> = {
     handoffAck: 'Pedi a um colega que continue a conversa. Ele responderá aqui assim que possível.',
     moreTopics: 'Temas',
   },
+  de: {
+    didYouMean: 'Meinten Sie eines davon?',
+    decline:
+      'Entschuldigung, dabei kann ich nicht helfen. Ich beantworte Fragen zu {business}: {topics}. Möchten Sie mit jemandem sprechen?',
+    welcome: 'Hallo! Ich beantworte Fragen zu {business}: {topics}.',
+    textOnly: 'Entschuldigung, ich kann nur Textnachrichten lesen. Können Sie Ihre Frage schreiben?',
+    talkToPerson: 'Mit jemandem reden',
+    handoffAck:
+      'Ich habe eine Kollegin oder einen Kollegen gebeten, zu übernehmen. Sie antworten hier, sobald sie können.',
+    moreTopics: 'Themen',
+  },
+  it: {
+    didYouMean: 'Intendeva una di queste?',
+    decline:
+      'Mi dispiace, non posso aiutarla su questo. Rispondo a domande su {business}: {topics}. Vuole parlare con una persona?',
+    welcome: 'Buongiorno! Rispondo a domande su {business}: {topics}.',
+    textOnly: 'Mi dispiace, posso leggere solo messaggi di testo. Può scrivere la sua domanda?',
+    talkToPerson: 'Parla con qualcuno',
+    handoffAck: 'Ho chiesto a un collega di continuare. Le risponderà qui appena possibile.',
+    moreTopics: 'Argomenti',
+  },
 };
 
 /** The phrases of a language (by its primary subtag), English when there are none. */
@@ -64,7 +86,7 @@ export function phrasesFor(language: string): Phrases & { language: string } {
   return p ? { ...p, language: lang } : { ...PHRASES.en!, language: 'en' };
 }
 
-/** Words by which a person asks for a human, in the four languages (compared after normalisation). */
+/** Words by which a person asks for a human, in the six languages (compared after normalisation). */
 export const HUMAN_WORDS = new Set([
   'human',
   'agent',
@@ -93,6 +115,17 @@ export const HUMAN_WORDS = new Set([
   'falar com alguem',
   'falar com uma pessoa',
   'falar com um atendente',
+  'mensch',
+  'mitarbeiter',
+  'mit jemandem reden',
+  'mit jemandem sprechen',
+  'mit einem menschen sprechen',
+  'mit einem mitarbeiter sprechen',
+  'operatore',
+  'parla con qualcuno',
+  'parlare con qualcuno',
+  'parlare con una persona',
+  'parlare con un operatore',
 ]);
 
 /** Lower case, accents and punctuation removed, spaces collapsed: for keyword comparison. */
