@@ -41,6 +41,7 @@ describe('thresholds for a floor on out-of-scope recall', () => {
     expect(heldOut.oosRecall).toBeCloseTo(0.64, 6);
     expect(heldOut.accuracy).toBeCloseTo(0.97, 6); // the three right answers at 0.405, 0.505, 0.605 are declined
     expect(thresholds.source).toContain('out-of-scope recall >= 0.55 at 95% confidence');
+    expect(heldOut.floorReached).toBe(true);
     // Without the floor, the default objective is used, and the source says which.
     const share = chooseThresholds([...inScope(), ...oos], DEFAULT_CALIBRATION);
     expect(share.thresholds.source).toContain('oosShare 0.2');
@@ -77,6 +78,7 @@ describe('thresholds for a floor on out-of-scope recall', () => {
     expect(thresholds.scope).toBeGreaterThan(0.5);
     expect(thresholds.scope).toBeLessThan(0.9);
     expect(thresholds.source).toContain('not reachable');
+    expect(heldOut.floorReached).toBe(false);
   });
 
   it('is what a KB asks for with outOfScope.minRecall, and the matcher uses it', () => {
@@ -96,6 +98,16 @@ describe('thresholds for a floor on out-of-scope recall', () => {
     expect(strict.thresholds.source).toContain('out-of-scope recall >= 0.5');
     const held = strict.calibration!;
     expect(held.oosRecall).toBeGreaterThanOrEqual(0.5);
+    expect(strict.warnings).toEqual([]);
+    // 26 built-in English sentences can show at most 90%: a floor of 95% is declined all round, and said.
+    const tooHigh = buildMatcher(
+      bakery,
+      matcherOptionsFor({ language: 'en', outOfScope: { minRecall: 0.95 } }),
+    );
+    expect(tooHigh.calibration!.floorReached).toBe(false);
+    expect(tooHigh.warnings.join()).toMatch(
+      /^outOfScope\.minRecall 0\.95 cannot be shown with 26 out-of-scope examples/,
+    );
   });
 
   it('can decline messages at confidence 1: the threshold then goes above 1', () => {

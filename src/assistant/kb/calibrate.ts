@@ -114,6 +114,11 @@ export interface HeldOutSummary {
   outOfScope: number;
   accuracy: number;
   oosRecall: number;
+  /**
+   * With a floor (`minOosRecall`): false when even declining every held-out out-of-scope message could
+   * not show it (too few sentences), and the threshold declines them all.
+   */
+  floorReached?: boolean;
 }
 
 /** The calibrator and thresholds learned from held-out evidence, with what the choice rested on. */
@@ -176,12 +181,14 @@ export function chooseThresholds(
   const wIn = inScope ? (1 - share) / inScope : 0;
   const wOos = oos ? share / oos : 0;
   const floor = oos && opts.minOosRecall !== undefined ? opts.minOosRecall : undefined;
-  const scope = floor === undefined ? bestScope(points, wIn, wOos) : floorScope(points, floor);
+  const scope: { threshold: number; accuracy: number; recall: number; reached?: boolean } =
+    floor === undefined ? bestScope(points, wIn, wOos) : floorScope(points, floor);
   const answer = answerThreshold(points, scope.threshold, wIn, wOos, opts.answerPrecision);
+  const reached = scope.reached;
   const objective =
     floor === undefined
       ? `oosShare ${share}`
-      : `out-of-scope recall >= ${floor} at 95% confidence${'reached' in scope && !scope.reached ? ' (not reachable: every held-out out-of-scope message declined)' : ''}`;
+      : `out-of-scope recall >= ${floor} at 95% confidence${reached === false ? ' (not reachable: every held-out out-of-scope message declined)' : ''}`;
   return {
     thresholds: {
       scope: scope.threshold,
@@ -189,7 +196,13 @@ export function chooseThresholds(
       closeRatio: opts.closeRatio,
       source: `${opts.folds}-fold CV, ${inScope} in-scope + ${oos} out-of-scope held-out messages, ${objective}, seed ${opts.seed}`,
     },
-    heldOut: { inScope, outOfScope: oos, accuracy: scope.accuracy, oosRecall: scope.recall },
+    heldOut: {
+      inScope,
+      outOfScope: oos,
+      accuracy: scope.accuracy,
+      oosRecall: scope.recall,
+      ...(reached !== undefined && { floorReached: reached }),
+    },
   };
 }
 

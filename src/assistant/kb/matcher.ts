@@ -112,7 +112,9 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
   const model: ModelOptions = { ...DEFAULT_MODEL, ...opts.model };
   model.softmax = { ...model.softmax, seed };
   const languages = kbLanguages(kb.entries, defaultLanguage);
-  const questions = indexQuestions(kb.entries, languages);
+  // Built-in language profiles only: what each example question (and out-of-scope example) is written in.
+  const seedOnly = new LanguageDetector(languages);
+  const questions = indexQuestions(kb.entries, seedOnly);
 
   let calibration: Calibration | undefined;
   let uncalibrated = DEFAULT_THRESHOLDS.source;
@@ -120,12 +122,11 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
   const c0 = performance.now();
   if (opts.calibration !== false) {
     const settings = { ...DEFAULT_CALIBRATION, seed, ...opts.calibration };
-    const detect = new LanguageDetector(languages);
     const given = opts.calibration?.outOfScope ?? [
       ...builtInOutOfScope(languages),
       ...(opts.calibration?.moreOutOfScope ?? []).map((text) => ({
         text,
-        language: detect.detect(text).language,
+        language: seedOnly.detect(text).language,
       })),
     ];
     const outOfScope = given.map((o) =>
@@ -141,7 +142,7 @@ export function buildMatcher(kb: { entries: readonly MatchableEntry[] }, opts: M
         warnings.push(
           `no out-of-scope examples in the KB's languages (${languages.join(', ')}; built in: ${Object.keys(GENERIC_OUT_OF_SCOPE).join(', ')}): nothing will be declined as out of scope. Add some off-topic questions as outOfScope.examples`,
         );
-      else if (calibration.thresholds.source.includes('not reachable'))
+      else if (calibration.heldOut.floorReached === false)
         warnings.push(
           `outOfScope.minRecall ${settings.minOosRecall} cannot be shown with ${new Set(outOfScope.map((o) => o.text)).size} out-of-scope examples: every one of them is declined. Add more as outOfScope.examples, or lower the floor`,
         );
@@ -206,8 +207,7 @@ function kbLanguages(entries: readonly MatchableEntry[], defaultLanguage: string
  * Every example question with its entry and language. An entry's `language` is its answer's: its
  * questions may be in any of the KB's languages, so each is detected (built-in profiles only).
  */
-function indexQuestions(entries: readonly MatchableEntry[], languages: readonly string[]): IndexedQuestion[] {
-  const seedOnly = new LanguageDetector(languages);
+function indexQuestions(entries: readonly MatchableEntry[], seedOnly: LanguageDetector): IndexedQuestion[] {
   return entries.flatMap((e, entry) =>
     e.questions.map((text) => ({ text, entry, language: seedOnly.detect(text).language })),
   );
