@@ -145,8 +145,11 @@ interface EvalOptions {
   minOosRecall?: string;
 }
 
-/** The KB with its `outOfScope` setting replaced by `--oos-share` or `--min-oos-recall` when given. */
-function withOutOfScope<T extends { outOfScope?: object }>(kb: T, opts: EvalOptions): T {
+/**
+ * The KB with the objective of its `outOfScope` setting (share or floor) replaced by `--oos-share` or
+ * `--min-oos-recall` when given; its own out-of-scope `examples` are kept.
+ */
+function withOutOfScope<T extends { outOfScope?: { examples?: string[] } }>(kb: T, opts: EvalOptions): T {
   if (opts.oosShare === undefined && opts.minOosRecall === undefined) return kb;
   const number = (flag: string, v: string | undefined) => {
     if (v === undefined) return undefined;
@@ -173,7 +176,8 @@ function withOutOfScope<T extends { outOfScope?: object }>(kb: T, opts: EvalOpti
         .join('\n'),
     );
   }
-  return { ...kb, outOfScope: parsed.data };
+  const examples = kb.outOfScope?.examples;
+  return { ...kb, outOfScope: { ...parsed.data, ...(examples && { examples }) } };
 }
 
 function loadKb(path: string) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,21 @@ describe('passerelle kb eval', () => {
     expect(JSON.parse(floor.out).thresholds.source).toContain('out-of-scope recall >= 0.5');
     const share = await kbEval('--kb', KB, '--queries', file, '--json', '--oos-share', '0.05');
     expect(JSON.parse(share.out).thresholds.source).toContain('oosShare 0.05');
+  });
+
+  it('keeps the KB’s own out-of-scope examples when a flag replaces its share or floor', async () => {
+    const kb = join(mkdtempSync(join(tmpdir(), 'passerelle-kb-own-')), 'kb.json');
+    const bakery = JSON.parse(readFileSync(KB, 'utf8')) as object;
+    const examples = ['who painted the mona lisa', 'how tall is mount everest', 'tell me about black holes'];
+    writeFileSync(kb, JSON.stringify({ ...bakery, outOfScope: { share: 0.2, examples } }));
+    const file = queries(['{"text":"are you open on sunday","expected":"opening-hours"}']);
+    const withFlag = await kbEval('--kb', kb, '--queries', file, '--json', '--min-oos-recall', '0.5');
+    const withoutFlag = await kbEval('--kb', KB, '--queries', file, '--json', '--min-oos-recall', '0.5');
+    const count = (r: { out: string }) =>
+      Number(/ (\d+) out-of-scope held-out messages/.exec(JSON.parse(r.out).thresholds.source)![1]);
+    // Each example is scored once per fold: the KB's three examples are still there.
+    expect(count(withFlag)).toBeGreaterThan(count(withoutFlag));
+    expect(JSON.parse(withFlag.out).thresholds.source).toContain('out-of-scope recall >= 0.5');
   });
 
   it('exits with code 2 on a bad floor or share, or both at once', async () => {
